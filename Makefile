@@ -1,0 +1,105 @@
+# spookyd: GNU make, C11.  `make` builds build/default/spookyd;
+# `make check` builds and runs every test; SANITIZE=1 builds everything
+# with ASan+UBSan into build/asan; VALGRIND=1 runs the tests under valgrind.
+
+PREFIX      ?= /usr/local
+sbindir     ?= $(PREFIX)/sbin
+datadir     ?= $(PREFIX)/share
+mandir      ?= $(datadir)/man
+sysconfdir  ?= /etc
+unitdir     ?= $(PREFIX)/lib/systemd/system
+DESTDIR     ?=
+
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+PKGS        := libuv libcurl jansson libcrypto libsystemd
+VERSION     := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD       ?= build/asan
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+OPT         ?= -O1 -g
+else
+BUILD       ?= build/default
+SAN_FLAGS   :=
+OPT         ?= -O2 -g
+endif
+
+WARN        := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
+               -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS    += -Iinclude -D_GNU_SOURCE -DSPOOKYD_VERSION='"$(VERSION)"' \
+               -DSPOOKYD_SYSCONFDIR='"$(sysconfdir)"'
+CFLAGS      += -std=c11 $(OPT) $(WARN) $(SAN_FLAGS) -MMD -MP \
+               $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDFLAGS     += $(SAN_FLAGS)
+LDLIBS      += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+
+# Every .c under src/ but main.c goes into a static library that the
+# daemon and the tests link, so adding a module needs no Makefile edit.
+LIB_SRCS    := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB         := $(BUILD)/libspookyd.a
+BIN         := $(BUILD)/spookyd
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPERS:= $(wildcard tests/unit/helpers/*.c)
+TEST_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka)
+
+.PHONY: all check unit install uninstall clean demo bench fuzz proof
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_HELPERS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ \
+	    $< $(TEST_HELPERS) $(LIB) $(LDLIBS) $(TEST_LIBS)
+
+unit: $(UNIT_BINS)
+
+# The README's test command.  tests/run prints "N passed, N failed".
+check: $(BIN) $(UNIT_BINS)
+	BUILD=$(BUILD) VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) tests/run
+
+install: $(BIN)
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
+	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(sysconfdir)/spookyd \
+	    $(DESTDIR)$(unitdir) $(DESTDIR)$(datadir)/spookyd
+	install -m 0755 $(BIN) $(DESTDIR)$(sbindir)/spookyd
+	install -m 0644 docs/spookyd.8 $(DESTDIR)$(mandir)/man8/spookyd.8
+	install -m 0644 docs/spookyd.conf.5 $(DESTDIR)$(mandir)/man5/spookyd.conf.5
+	install -m 0644 conf/spookyd.conf $(DESTDIR)$(datadir)/spookyd/spookyd.conf
+	test -e $(DESTDIR)$(sysconfdir)/spookyd/spookyd.conf || \
+	    install -m 0640 conf/spookyd.conf \
+	    $(DESTDIR)$(sysconfdir)/spookyd/spookyd.conf
+	if [ -f conf/national-days.json ]; then \
+	    install -m 0644 conf/national-days.json \
+	    $(DESTDIR)$(sysconfdir)/spookyd/national-days.json; fi
+	if [ -f systemd/spookyd.service ]; then \
+	    sed 's|@sbindir@|$(sbindir)|g; s|@sysconfdir@|$(sysconfdir)|g' \
+	    systemd/spookyd.service > $(DESTDIR)$(unitdir)/spookyd.service; \
+	    chmod 0644 $(DESTDIR)$(unitdir)/spookyd.service; fi
+
+# The config under sysconfdir is the operator's: uninstall leaves it.
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/spookyd $(DESTDIR)$(mandir)/man8/spookyd.8 \
+	    $(DESTDIR)$(mandir)/man5/spookyd.conf.5 \
+	    $(DESTDIR)$(unitdir)/spookyd.service
+	rm -rf $(DESTDIR)$(datadir)/spookyd
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d
