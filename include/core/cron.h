@@ -11,10 +11,10 @@
 
 struct cron;
 
-/* Parse expr ("0 8 * * mon-fri", "*/5 0 8 * * 1-5", ...).  Returns a new
- * schedule the caller frees with cron_free(), or NULL with err holding a
- * message that names the field and column ("column 5: hour 25 out of
- * range 0-23"). */
+/* Parse expr, e.g. "0 8 * * mon-fri" or, with seconds, "30 0 8 * * 1-5".
+ * Returns a new schedule the caller frees with cron_free(), or NULL with
+ * err holding a message that names the field and column ("column 5: hour
+ * 25 out of range 0-23"). */
 struct cron *cron_parse(const char *expr, char err[ERR_LEN]);
 
 /* Free a schedule; NULL is a no-op. */
