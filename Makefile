@@ -46,6 +46,9 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPERS:= $(wildcard tests/unit/helpers/*.c)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka)
+# Small programs the process tests drive (tests/tools/*.c).
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all check unit install uninstall clean demo bench fuzz proof
 
@@ -67,10 +70,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_HELPERS) $(LIB)
 	$(CC) $(CPPFLAGS) -Isrc -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ \
 	    $< $(TEST_HELPERS) $(LIB) $(LDLIBS) $(TEST_LIBS)
 
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 unit: $(UNIT_BINS)
 
 # The README's test command.  tests/run prints "N passed, N failed".
-check: $(BIN) $(UNIT_BINS)
+check: $(BIN) $(UNIT_BINS) $(TOOL_BINS)
 	BUILD=$(BUILD) VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) tests/run
 
 install: $(BIN)
