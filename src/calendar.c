@@ -109,24 +109,23 @@ unknown_key(const char *key, char err[ERR_LEN])
     fail(err, "%s: unknown month", k);
 }
 
-/* Day-of-month key: decimal, no sign, no leading zero, within month m. */
+/* Day-of-month key: decimal, no sign, no leading zero, within month m.
+ * path is "month.key" as errors show it. */
 static int
-parse_mday(const char *mkey, const char *key, int m, char err[ERR_LEN])
+parse_mday(const char *path, const char *key, int m, char err[ERR_LEN])
 {
-    char k[SHOW_MAX + 4];
     size_t len = strlen(key);
 
-    show(k, key);
     if (len == 0 || strspn(key, "0123456789") != len) {
-        fail(err, "%s.%s: day must be a decimal number", mkey, k);
+        fail(err, "%s: day must be a decimal number", path);
         return -1;
     }
     if (key[0] == '0' && len > 1) {
-        fail(err, "%s.%s: day must not have a leading zero", mkey, k);
+        fail(err, "%s: day must not have a leading zero", path);
         return -1;
     }
     if (len > 2 || atoi(key) < 1 || atoi(key) > month_len[m]) {
-        fail(err, "%s.%s: day out of range 1-%d", mkey, k, month_len[m]);
+        fail(err, "%s: day out of range 1-%d", path, month_len[m]);
         return -1;
     }
     return atoi(key);
@@ -185,13 +184,12 @@ parse_names(struct cal_date *d, const char *path, json_t *arr,
         }
         why = name_problem(json_string_value(v), json_string_length(v),
                            d->names, d->n);
-        if (why != NULL && json_string_length(v) == 0) {
-            fail(err, "%s[%zu]: %s", path, i, why);
-            return -1;
-        }
         if (why != NULL) {
             show(nm, json_string_value(v));
-            fail(err, "%s[%zu]: %s \"%s\"", path, i, why, nm);
+            if (nm[0] == '\0')
+                fail(err, "%s[%zu]: %s", path, i, why);
+            else
+                fail(err, "%s[%zu]: %s \"%s\"", path, i, why, nm);
             return -1;
         }
         d->names[d->n++] = mem_strdup(json_string_value(v));
@@ -212,11 +210,11 @@ parse_month(struct calendar *cal, int m, json_t *obj, char err[ERR_LEN])
         return -1;
     }
     json_object_foreach(obj, key, v) {
-        mday = parse_mday(month_names[m], key, m, err);
-        if (mday < 0)
-            return -1;
         show(k, key);
         snprintf(path, sizeof(path), "%s.%s", month_names[m], k);
+        mday = parse_mday(path, key, m, err);
+        if (mday < 0)
+            return -1;
         if (parse_names(&cal->dates[m][mday - 1], path, v, err) != 0)
             return -1;
         cal->date_count++;

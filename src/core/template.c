@@ -209,6 +209,11 @@ template_expand(const char *tmpl, const struct template_vars *v)
     return buf_steal(&out);
 }
 
+/* XXX: non-ASCII punctuation and spaces (U+2019 in "Don’t", an em dash,
+ * a no-break space) are kept like letters, as the rule says, so such a
+ * name makes a hashtag that X cuts short at that character; keep
+ * calendar names to ASCII punctuation until the slug knows Unicode
+ * character classes. */
 char *
 template_slug(const char *day)
 {
