@@ -15,6 +15,7 @@ In-process:
                {"kind": "quota", "match": "pumpkin"}])
     ai.calls(prompt="...")  -> [{"prompt", "model", "size", "status",
                                  "billed", "request_id", "time"}]
+    ai.warm("1024x1024")    # draw the picture before a benchmark
 Over HTTP (subprocess, see main): POST /__control/openai/config (JSON of
 configure()'s keywords), POST /__control/openai/script (JSON list),
 GET /__control/openai/calls.  /__control/reset clears calls and script
@@ -303,6 +304,15 @@ class OpenAIStandIn(standin.StandIn):
         with self._slock:
             self._script = [dict(e, left=e.get("times", 1)) for e in entries]
 
+    def warm(self, *sizes):
+        """Make the cached pictures for these "WxH" sizes now, so the first
+        request of a benchmark does not pay for drawing them."""
+        with self._slock:
+            image_bytes = self._cfg["image_bytes"]
+        for size in sizes:
+            w, h = (int(v) for v in size.split("x"))
+            self._image((w, h), image_bytes, "")
+
     def calls(self, prompt=None):
         """Every generations request seen (also rejected ones), oldest
         first; with prompt, only those whose prompt is exactly that."""
@@ -399,7 +409,7 @@ class OpenAIStandIn(standin.StandIn):
             return self._reject(req, rid, *_moderation_error(blocked, rid,
                                                              "output"))
         png = self._image(p["wh"], cfg["image_bytes"], p["prompt"])
-        out = _answer(p, png)
+        out = _answer(p, png, int(self.clock()))
         self._record(req, rid, 200, p["prompt"], p, billed=True)
         ms = int((time.monotonic() - t0) * 1000)
         return standin.json_response(200, out, headers=_headers(rid, ms))
@@ -453,13 +463,13 @@ class OpenAIStandIn(standin.StandIn):
         return None
 
 
-def _answer(p, png):
+def _answer(p, png, created):
     w, h = p["wh"]
     quality = "high" if p["quality"] == "auto" else p["quality"]
     text_tokens = len(p["prompt"]) // 4 + 1
     out_tokens = math.ceil(TOKENS_PER_MP[quality] * w * h / (1024 * 1024))
     return {
-        "created": int(time.time()),
+        "created": created,
         "data": [{"b64_json": base64.b64encode(png).decode("ascii")}],
         "background": ("opaque" if p["background"] == "auto"
                        else p["background"]),

@@ -226,6 +226,7 @@ class OpenAITests(unittest.TestCase):
 
     def test_image_bytes_and_latency(self):
         self.ai.configure(image_bytes=2_500_000, latency_ms=150)
+        self.ai.warm("1024x1024")
         st, hdrs, out = self.gen(self.body(size="1024x1024"))
         self.assertEqual(st, 200)
         png = base64.b64decode(out["data"][0]["b64_json"])
@@ -568,6 +569,11 @@ class MiscTests(unittest.TestCase):
         for bad in (png[:-1], png[:40], b"\x88PNG" + png[4:]):
             with self.assertRaises(ValueError):
                 pngmake.png_info(bad)
+        # Damage only a CRC can reveal: a byte of a text chunk.
+        tagged = bytearray(pngmake.with_comment(png, "boo"))
+        tagged[tagged.index(b"boo")] = ord("x")
+        with self.assertRaises(ValueError):
+            pngmake.png_info(bytes(tagged))
         # A valid-CRC IDAT that inflates to too few bytes.
         raw = zlib.compress(b"\x00" * 10)
         chunk = (struct.pack(">I", len(raw)) + b"IDAT" + raw
