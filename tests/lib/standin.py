@@ -528,9 +528,19 @@ def _send_socket_fault(h, f):
 
 
 def _send(h, resp):
-    """Write resp to the client; streams iterable bodies."""
+    """Write resp to the client; streams iterable bodies, then calls the
+    body's close() if it has one (even when the client went away)."""
     if isinstance(resp, _SocketFault):
         return _send_socket_fault(h, resp)
+    try:
+        return _send_plain(h, resp)
+    finally:
+        close = getattr(resp.body, "close", None)
+        if close is not None:
+            close()
+
+
+def _send_plain(h, resp):
     if h.command == "HEAD" or resp.status in (204, 304):
         body = b""
     else:
