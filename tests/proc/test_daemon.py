@@ -64,8 +64,7 @@ def test_reload_applies_new_config(tmp):
         m = fields(sock.wait_for(lambda m: "RELOADING=1" in m,
                                  what="RELOADING=1"))
         check(int(m["MONOTONIC_USEC"]) > 0, m)
-        ready(sock)
-        status = fields(sock.wait_for(lambda m: "STATUS=" in m))["STATUS"]
+        status = ready(sock)["STATUS"]
         check("JST" in status and status != before, status)
         d.wait_stderr("reload accepted: %s" % conf)
     finally:
@@ -81,8 +80,8 @@ def test_broken_reload_keeps_running_config(tmp):
             f.write("[schedule]\nflavour = mint\n")
         d.signal(signal.SIGHUP)
         sock.wait_for(lambda m: "RELOADING=1" in m, what="RELOADING=1")
-        ready(sock)  # READY again even though the reload was refused
-        status = fields(sock.wait_for(lambda m: "STATUS=" in m))["STATUS"]
+        # READY again even though the reload was refused
+        status = ready(sock)["STATUS"]
         check(status == before, "%r != %r" % (status, before))
         d.wait_stderr("reload refused: keeping the running configuration")
         err = d.stderr()
