@@ -379,8 +379,8 @@ cmp_qparam(const void *a, const void *b)
     return c ? c : strcmp(x->value, y->value);
 }
 
-/* Split q at '&' (empty pieces dropped), split each piece at its first
- * '=', re-encode both halves, sort by the encoded forms. */
+/* Split q at '&' (empty pieces dropped) and each piece at its first '=';
+ * both halves decoded and re-encoded.  *bad is set on a malformed '%'. */
 static size_t
 split_query(const char *q, struct qparam **out, int *bad)
 {
@@ -417,7 +417,8 @@ canonical_query(struct buf *out, const char *q, char err[ERR_LEN])
     if (bad) {
         snprintf(err, ERR_LEN, "query: '%%' not followed by two hex digits");
     } else {
-        qsort(v, n, sizeof(*v), cmp_qparam);
+        if (n > 1)
+            qsort(v, n, sizeof(*v), cmp_qparam);
         for (size_t i = 0; i < n; i++)
             buf_printf(out, "%s%s=%s", i ? "&" : "", v[i].name, v[i].value);
     }
