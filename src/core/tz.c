@@ -426,8 +426,9 @@ be_signed(const uint8_t *p, size_t size)
                            : be32(p);
     uint64_t sign = (uint64_t)1 << (size * 8 - 1);
 
-    /* Two's complement by arithmetic, no implementation-defined casts. */
-    return v & sign ? -(int64_t)(sign - (v & (sign - 1)))
+    /* Two's complement by arithmetic: no implementation-defined casts,
+     * and no overflow at the most negative value. */
+    return v & sign ? -(int64_t)(sign - 1 - (v & (sign - 1))) - 1
                     : (int64_t)v;
 }
 
@@ -819,7 +820,7 @@ tz_midnight(const char *name, int y, int m, int d, time_t *out)
     struct tz_span sp;
     int64_t days, t;
 
-    if (out == NULL || y < -9999 || y > 99999 || m < 1 || m > 12 ||
+    if (out == NULL || y < -9999 || y > 9999 || m < 1 || m > 12 ||
         d < 1 || d > tz_days_in_month(y, m) ||
         (z = tz_zone_get(name, err)) == NULL)
         return ERR_FAIL;

@@ -210,7 +210,8 @@ put_block(FILE *f, const struct tzif *z, int tsize)
             put32(f, (uint32_t)((uint64_t)z->trans[i] >> 32));
         put32(f, (uint32_t)z->trans[i]);
     }
-    fwrite(z->idx, 1, (size_t)z->ntrans, f);
+    if (z->ntrans > 0)
+        fwrite(z->idx, 1, (size_t)z->ntrans, f);
     for (int i = 0; i < z->ntypes; i++) {
         put32(f, (uint32_t)z->utoff[i]);
         fputc(z->isdst[i], f);
