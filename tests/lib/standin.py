@@ -71,7 +71,6 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 import traceback
