@@ -606,3 +606,4 @@ ddbjson_get_l(const json_t *map, const char *name)
 
     return json_is_array(v) ? v : NULL;
 }
+
