@@ -81,8 +81,8 @@ int endpoint_bucket_valid(const char *bucket);
  * NULL key addresses the bucket itself.  Returns 0 and fills *out
  * (release with endpoint_target_cleanup()), or ERR_FAIL with err for a
  * bad bucket name or a key over 1024 bytes. */
-int endpoint_s3_object(const struct endpoint *ep, const char *region,
-                       const char *bucket, const char *key, int path_style,
+int endpoint_s3_object(const struct endpoint *ep, const char *bucket,
+                       const char *key, int path_style,
                        struct endpoint_target *out, char err[ERR_LEN]);
 
 /* Free what endpoint_s3_object() stored; safe on a zeroed struct. */
