@@ -116,8 +116,9 @@ struct aws *aws_new(uv_loop_t *loop, struct http *http,
 
 /* Complete every pending call with ERR_RETRY ("AWS client shut down"),
  * then free the context.  Callbacks run inside; they must not start new
- * calls.  Timers close asynchronously: run the loop once more before
- * uv_loop_close().  NULL is a no-op. */
+ * calls.  Not from inside a callback of this context.  Timers close
+ * asynchronously: run the loop once more before uv_loop_close().  NULL is
+ * a no-op. */
 void aws_free(struct aws *aws);
 
 /* Start a call: sign (SigV4, S3 rules for AWS_S3), send, retry per

@@ -131,10 +131,11 @@ void creds_wait(struct creds *c, struct creds_waiter *w, creds_ready_cb cb,
 /* Remove a queued waiter; its callback does not run.  No-op if absent. */
 void creds_wait_cancel(struct creds *c, struct creds_waiter *w);
 
-/* A service said the keys expired (ExpiredToken): drop them and fetch
- * anew.  0 when a fetch will follow (wait with creds_wait()), ERR_FAIL for
- * static keys that cannot change. */
-int creds_expired(struct creds *c);
+/* A service said the keys with access_key_id expired (ExpiredToken):
+ * drop them if still current, so the next creds_wait() fetches anew.  0
+ * when a fetch will follow, ERR_FAIL for static keys, which cannot change
+ * (they are dropped and later waits fail). */
+int creds_expired(struct creds *c, const char *access_key_id);
 
 /* Seconds to add to the local clock for AWS time (expiry checks). */
 void creds_set_clock_offset(struct creds *c, long offset_s);
