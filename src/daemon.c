@@ -1,8 +1,9 @@
 /*
- * daemon.c: the loop's lifecycle, in chrony's order: handlers up, READY,
+ * daemon.c: the loop's lifecycle, in chrony's order: handlers up, build
+ * the first generation (config, AWS client, secrets, calendar), READY,
  * run, STOPPING, close every handle, run the loop dry, close it.  Reload
- * builds a complete new config and calendar before touching the running
- * ones (bgpd): a broken file changes nothing.
+ * builds a complete new generation before touching the running one
+ * (bgpd): a broken file or an unreadable secret changes nothing.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -12,22 +13,29 @@
 #include <uv.h>
 
 #include "calendar.h"
+#include "context.h"
 #include "core/cfg.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/tz.h"
 #include "daemon.h"
 #include "schedule.h"
 
+#define NSIGNALS 4
+
 struct daemon {
     uv_loop_t loop;
-    struct cfg *cfg;
-    struct calendar *cal;
+    struct http *http;
+    struct context *ctx;            /* the running generation */
+    struct context_build *building; /* start-up or reload under way */
+    int reload_again;               /* SIGHUP arrived during a reload */
     struct schedule *sched;
-    uv_signal_t sighup, sigterm, sigint, sigusr1;
+    uv_signal_t sig[NSIGNALS];
     uv_timer_t watchdog, grace;
     int has_watchdog;
     int stopping;
+    int rc;
     unsigned inflight; /* jobs running; stop waits for them */
 };
 
@@ -49,7 +57,7 @@ daemon_load_calendar(const struct cfg *cfg, struct buf *errors,
     return cal;
 }
 
-/* The one-line summary systemctl status shows. */
+/* The one-line summary `systemctl status` shows. */
 static void
 status_line(const struct daemon *d, char *line, size_t size)
 {
@@ -57,7 +65,8 @@ status_line(const struct daemon *d, char *line, size_t size)
     time_t next = d->sched ? schedule_next(d->sched) : 0;
     struct tm tm;
 
-    if (next != 0 && tz_localtime(d->cfg->schedule.timezone, next, &tm) == 0)
+    if (next != 0 && d->ctx != NULL &&
+        tz_localtime(d->ctx->cfg->schedule.timezone, next, &tm) == 0)
         strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M %Z", &tm);
     snprintf(line, size, "next run %s; %u job%s in flight", when,
              d->inflight, d->inflight == 1 ? "" : "s");
@@ -88,7 +97,7 @@ run_generate(struct daemon *d, time_t slot, const char *why)
 {
     char date[11] = "";
 
-    tz_date(d->cfg->schedule.timezone, slot, date);
+    tz_date(d->ctx->cfg->schedule.timezone, slot, date);
     log_notice(NULL, "generate step for %s (%s): not implemented yet",
                date, why);
     update_status(d);
@@ -113,18 +122,77 @@ log_errors(const char *text)
     }
 }
 
+static void begin_stop(struct daemon *d, int signum);
+static void reload(struct daemon *d);
+
+/* Make ctx the running generation. */
+static void
+install(struct daemon *d, struct context *ctx)
+{
+    char err[ERR_LEN];
+
+    context_unref(d->ctx);
+    d->ctx = ctx;
+    log_set_level(ctx->cfg->daemon.log_level);
+    if (schedule_start(d->sched, ctx->cfg, err) != 0)
+        log_err(NULL, "schedule: %s", err);
+}
+
+static void
+on_started(struct context *ctx, const char *errors, void *arg)
+{
+    struct daemon *d = arg;
+
+    d->building = NULL;
+    if (ctx == NULL) {
+        log_errors(errors);
+        log_err(NULL, "cannot start: fix the problems above");
+        d->rc = 1;
+        begin_stop(d, 0);
+        return;
+    }
+    install(d, ctx);
+    log_info(NULL, "spookyd %s ready (config %s)", SPOOKYD_VERSION,
+             ctx->cfg->path);
+    ready(d);
+    schedule_catch_up(d->sched);
+}
+
+static void
+on_reloaded(struct context *ctx, const char *errors, void *arg)
+{
+    struct daemon *d = arg;
+
+    d->building = NULL;
+    if (ctx == NULL) {
+        log_errors(errors);
+        log_err(NULL, "reload refused: keeping the running configuration");
+    } else {
+        install(d, ctx);
+        log_info(NULL, "reload accepted: %s", ctx->cfg->path);
+    }
+    ready(d);
+    if (d->reload_again) {
+        d->reload_again = 0;
+        reload(d);
+    }
+}
+
 static void
 reload(struct daemon *d)
 {
     struct buf errors;
     struct cfg *cfg;
     struct calendar *cal = NULL;
-    char err[ERR_LEN];
     int deferred = 0;
 
+    if (d->building != NULL) {
+        d->reload_again = 1; /* read the file again once this one ends */
+        return;
+    }
     notify_reloading();
     buf_init(&errors);
-    cfg = cfg_load(d->cfg->path, &errors);
+    cfg = cfg_load(d->ctx->cfg->path, &errors);
     if (cfg != NULL)
         cal = daemon_load_calendar(cfg, &errors, &deferred);
     if (cfg == NULL || (cal == NULL && !deferred)) {
@@ -136,35 +204,42 @@ reload(struct daemon *d)
         return;
     }
     buf_cleanup(&errors);
-    cfg_unref(d->cfg);
-    d->cfg = cfg;
-    if (cal != NULL) {
-        calendar_free(d->cal);
-        d->cal = cal;
-    }
-    log_set_level(cfg->daemon.log_level);
-    if (schedule_start(d->sched, cfg, err) != 0)
-        log_err(NULL, "schedule: %s", err);
-    log_info(NULL, "reload accepted: %s", cfg->path);
-    ready(d);
+    d->building = context_build(&d->loop, d->http, cfg, cal, on_reloaded, d);
+    cfg_unref(cfg);
 }
 
 static void
-close_handle(uv_handle_t *h, void *arg)
+on_none_live(void *arg)
 {
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
+    struct daemon *d = arg;
+
+    /* The engine outlives every AWS client that borrowed it. */
+    if (d->stopping) {
+        http_free(d->http);
+        d->http = NULL;
+    }
 }
 
-/* Close every handle so uv_run() returns; the schedule first, because
- * it frees itself in its own close callback. */
+/* Close the daemon's own handles; the schedule, the generation and the
+ * HTTP engine close theirs, and uv_run() returns once all are gone. */
 static void
 finish_stop(struct daemon *d)
 {
+    for (int i = 0; i < NSIGNALS; i++)
+        uv_close((uv_handle_t *)&d->sig[i], NULL);
+    uv_close((uv_handle_t *)&d->grace, NULL);
+    if (d->has_watchdog)
+        uv_close((uv_handle_t *)&d->watchdog, NULL);
     schedule_free(d->sched);
     d->sched = NULL;
-    uv_walk(&d->loop, close_handle, NULL);
+    context_build_cancel(d->building);
+    d->building = NULL;
+    if (d->ctx != NULL) {
+        context_unref(d->ctx);
+        d->ctx = NULL;
+    } else if (context_live() == 0) {
+        on_none_live(d);
+    }
 }
 
 static void
@@ -184,8 +259,10 @@ begin_stop(struct daemon *d, int signum)
         return;
     d->stopping = 1;
     notify_stopping();
-    log_info(NULL, "stopping on signal %d", signum);
-    schedule_free(d->sched);
+    if (signum != 0)
+        log_info(NULL, "stopping on signal %d", signum);
+    if (d->sched != NULL)
+        schedule_free(d->sched);
     d->sched = NULL;
     if (d->inflight == 0) {
         finish_stop(d);
@@ -201,6 +278,8 @@ on_signal(uv_signal_t *h, int signum)
 
     if (d->stopping)
         return;
+    if (d->ctx == NULL && signum != SIGTERM && signum != SIGINT)
+        return; /* still starting: nothing to reload or run yet */
     switch (signum) {
     case SIGHUP:
         reload(d);
@@ -214,31 +293,30 @@ on_signal(uv_signal_t *h, int signum)
     }
 }
 
-static void
-start_signal(struct daemon *d, uv_signal_t *h, int signum)
-{
-    uv_signal_init(&d->loop, h);
-    h->data = d;
-    uv_signal_start(h, on_signal, signum);
-}
-
 static int
-start(struct daemon *d)
+start(struct daemon *d, struct cfg *cfg, struct calendar *cal)
 {
+    static const int signums[NSIGNALS] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
     char err[ERR_LEN];
 
-    d->sched = schedule_new(&d->loop, on_slot, d, err);
-    if (d->sched == NULL || schedule_start(d->sched, d->cfg, err) != 0) {
-        log_err(NULL, "schedule: %s", err);
-        return -1;
+    for (int i = 0; i < NSIGNALS; i++) {
+        uv_signal_init(&d->loop, &d->sig[i]);
+        d->sig[i].data = d;
+        uv_signal_start(&d->sig[i], on_signal, signums[i]);
     }
-    start_signal(d, &d->sighup, SIGHUP);
-    start_signal(d, &d->sigterm, SIGTERM);
-    start_signal(d, &d->sigint, SIGINT);
-    start_signal(d, &d->sigusr1, SIGUSR1);
     uv_timer_init(&d->loop, &d->grace);
     d->grace.data = d;
     d->has_watchdog = notify_watchdog_start(&d->loop, &d->watchdog) == 0;
+    d->sched = schedule_new(&d->loop, on_slot, d, err);
+    d->http = http_new(&d->loop);
+    if (d->sched == NULL || d->http == NULL) {
+        log_err(NULL, "cannot start: %s",
+                d->sched == NULL ? err : "libcurl multi handle");
+        calendar_free(cal);
+        return -1;
+    }
+    context_on_none_live(on_none_live, d);
+    d->building = context_build(&d->loop, d->http, cfg, cal, on_started, d);
     return 0;
 }
 
@@ -246,27 +324,22 @@ int
 daemon_run(struct cfg *cfg, struct calendar *cal)
 {
     struct daemon d = {0};
-    int rc = 0;
 
-    d.cfg = cfg;
-    d.cal = cal;
     /* A reader gone away must be an EPIPE, never a fatal signal. */
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&d.loop);
-    if (start(&d) != 0) {
-        rc = 1;
+    if (start(&d, cfg, cal) != 0) {
+        d.rc = 1;
+        d.stopping = 1;
         finish_stop(&d);
-    } else {
-        log_info(NULL, "spookyd %s ready (config %s)", SPOOKYD_VERSION,
-                 cfg->path);
-        ready(&d);
-        schedule_catch_up(d.sched);
     }
+    cfg_unref(cfg);
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    if (d.http != NULL) /* no generation was ever built */
+        http_free(d.http);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d.loop) != 0)
         log_warn(NULL, "event loop closed with handles still open");
-    calendar_free(d.cal);
-    cfg_unref(d.cfg);
     log_info(NULL, "stopped");
-    return rc;
+    return d.rc;
 }

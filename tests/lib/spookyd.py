@@ -133,14 +133,31 @@ def fields(message):
     return dict(l.split("=", 1) for l in message.split("\n") if "=" in l)
 
 
+# Secrets the base config refers to, and no way out to a real AWS: tests
+# that talk to AWS stand-ins override these.
+TEST_ENV = {
+    "OPENAI_API_KEY": "sk-test-openai-key",
+    "X_CREDENTIALS": '{"API_KEY": "ck", "API_SECRET": "cs", '
+                     '"ACCESS_TOKEN": "at", "ACCESS_TOKEN_SECRET": "ats"}',
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def daemon_env(extra=None):
+    """os.environ plus TEST_ENV plus extra."""
+    env = dict(os.environ)
+    env.update(TEST_ENV)
+    env.update(extra or {})
+    return env
+
+
 class Daemon:
     """spookyd running in the foreground, stderr captured to a file."""
 
     def __init__(self, tmp, config, env=None, args=()):
         self.stderr_path = os.path.join(tmp, "stderr.log")
         self.stderr_file = open(self.stderr_path, "w")
-        full_env = dict(os.environ)
-        full_env.update(env or {})
+        full_env = daemon_env(env)
         self.proc = subprocess.Popen(
             command("-c", config, "--log=stderr", *args),
             stdout=subprocess.DEVNULL, stderr=self.stderr_file, env=full_env)

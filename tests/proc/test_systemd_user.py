@@ -18,7 +18,8 @@ ExecStart={exe} -c {conf}
 ExecReload=/bin/kill -HUP $MAINPID
 WatchdogSec=30
 TimeoutStartSec=60
-Environment=X_CREDENTIALS=unused
+Environment=X_CREDENTIALS=x-test OPENAI_API_KEY=sk-test
+Environment=AWS_EC2_METADATA_DISABLED=true
 StandardError=append:{log}
 """
 
