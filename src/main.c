@@ -14,6 +14,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "daemon.h"
+#include "once.h"
 
 #define DEFAULT_CONFIG SPOOKYD_SYSCONFDIR "/spookyd/spookyd.conf"
 
@@ -239,9 +240,13 @@ main(int argc, char **argv)
         break;
     case ACT_RUN:
         return daemon_run(cfg, cal);
+    case ACT_ONCE:
+        rc = once_run(cfg, cal, o.date);
+        cfg_unref(cfg);
+        return rc;
     default:
-        /* XXX: --once, --jobs, --retry and --approve need the AWS,
-         * generate and tweet steps; until they land they exit 2. */
+        /* XXX: --jobs, --retry and --approve need the tweet step's job
+         * handling; until it lands they exit 2. */
         fprintf(stderr, "spookyd: not implemented yet\n");
         rc = 2;
         break;
