@@ -28,11 +28,6 @@ struct retry_policy;
  * outcome, not a failure, and never retried or logged as one. */
 #define AWS_CONDITION_FAILED 1
 
-/* Sizes of the parsed error fields (longer values are cut). */
-#define AWS_CODE_LEN 128
-#define AWS_MESSAGE_LEN 512
-#define AWS_REQUEST_ID_LEN 128
-
 enum aws_service {
     AWS_S3 = ENDPOINT_S3,
     AWS_DYNAMODB = ENDPOINT_DYNAMODB,
@@ -148,48 +143,5 @@ long aws_clock_offset(const struct aws *aws);
  * region is unknown; ERR_FAIL with err for a bad bucket or key. */
 int aws_s3_target(const struct aws *aws, const char *bucket, const char *key,
                   struct endpoint_target *out, char err[ERR_LEN]);
-
-/* --- Pure helpers, exported for the clients and the tests. --- */
-
-/* An AWS error reply, parsed. */
-struct aws_error {
-    char code[AWS_CODE_LEN];
-    char message[AWS_MESSAGE_LEN];
-    char request_id[AWS_REQUEST_ID_LEN];
-};
-
-/* Parse an error body: S3 XML (<Error><Code>, <Message>, <RequestId>) or
- * JSON (__type after the last '#' and before any ':', "message" or
- * "Message"), with the x-amzn-ErrorType header value error_type (may be
- * NULL) as a fallback for the code.  Missing parts stay "".  Never fails:
- * unparseable input leaves everything empty. */
-void aws_error_parse(const char *body, size_t len, const char *error_type,
-                     struct aws_error *out);
-
-/* True for codes that may mean our clock is off: RequestTimeTooSkewed,
- * RequestExpired, RequestInTheFuture, and InvalidSignatureException whose
- * message says "Signature expired" or "Signature not yet current". */
-int aws_error_is_skew(const char *code, const char *message);
-
-/* True for ExpiredToken and ExpiredTokenException. */
-int aws_error_is_expired_token(const char *code);
-
-/* True for ConditionalCheckFailedException and PreconditionFailed. */
-int aws_error_is_condition(const char *code);
-
-/* CRC-32 (the zlib/IEEE polynomial) of n bytes, continuing from crc (0 to
- * start), as DynamoDB's x-amz-crc32 header carries it. */
-uint32_t aws_crc32(uint32_t crc, const void *p, size_t n);
-
-/* Check a body against an x-amz-crc32 header value (decimal).  0 when it
- * matches or header is NULL; ERR_RETRY with err when it does not or is
- * not a number (the body was damaged in transit: try again). */
-int aws_crc32_check(const char *header, const void *body, size_t len,
-                    char err[ERR_LEN]);
-
-/* New clock offset (seconds) from a server Date server_time seen at local
- * time local_time: server - local when that differs from current by at
- * least 300 s (the SDKs' threshold), else current unchanged. */
-long aws_skew_offset(time_t server_time, time_t local_time, long current);
 
 #endif

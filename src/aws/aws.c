@@ -5,15 +5,13 @@
  * status, request id, attempt, AWS code; never headers, bodies or keys.
  * Relies on core/http, core/retry, aws/sigv4, aws/creds, aws/imds.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
-
 #include "aws/aws.h"
+#include "aws/awserr.h"
 #include "aws/creds.h"
 #include "aws/imds.h"
 #include "aws/sigv4.h"
@@ -76,229 +74,6 @@ struct aws_call {
     long signed_offset;
     char *signed_akid;
 };
-
-/* --- Error replies --- */
-
-/* Copy n bytes of s into out (size cap) with controls as spaces. */
-static void
-copy_clean(char *out, size_t cap, const char *s, size_t n)
-{
-    size_t i;
-
-    if (n >= cap)
-        n = cap - 1;
-    for (i = 0; i < n; i++)
-        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
-    out[i] = '\0';
-}
-
-/* Reduce "ns#Name:uri" to Name. */
-static void
-copy_code(char *out, size_t cap, const char *s)
-{
-    const char *hash = strrchr(s, '#');
-
-    if (hash != NULL)
-        s = hash + 1;
-    copy_clean(out, cap, s, strcspn(s, ":"));
-}
-
-static const struct {
-    const char *ent;
-    char c;
-} xml_entities[] = {
-    {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'},
-    {"&quot;", '"'}, {"&apos;", '\''},
-};
-
-/* Text of <tag>...</tag> after start in xml (end at xml_end), with the
- * five predefined entities decoded. */
-static void
-xml_field(const char *start, const char *xml_end, const char *tag,
-          char *out, size_t cap)
-{
-    char open[40], close[40];
-    const char *p, *q;
-    size_t o = 0;
-
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    p = memmem(start, (size_t)(xml_end - start), open, strlen(open));
-    if (p == NULL)
-        return;
-    p += strlen(open);
-    q = memmem(p, (size_t)(xml_end - p), close, strlen(close));
-    if (q == NULL)
-        return;
-    while (p < q && o + 1 < cap) {
-        char c = *p++;
-
-        for (size_t i = 0; c == '&' && i < 5; i++) {
-            size_t n = strlen(xml_entities[i].ent) - 1;
-
-            if ((size_t)(q - p) >= n &&
-                memcmp(p, xml_entities[i].ent + 1, n) == 0) {
-                c = xml_entities[i].c;
-                p += n;
-                break;
-            }
-        }
-        out[o++] = (unsigned char)c < 0x20 || c == 0x7f ? ' ' : c;
-    }
-    out[o] = '\0';
-}
-
-static void
-parse_xml(const char *body, size_t len, struct aws_error *out)
-{
-    const char *end = body + len;
-    const char *err = memmem(body, len, "<Error>", 7);
-
-    if (err == NULL)
-        return;
-    xml_field(err, end, "Code", out->code, sizeof(out->code));
-    xml_field(err, end, "Message", out->message, sizeof(out->message));
-    xml_field(err, end, "RequestId", out->request_id,
-              sizeof(out->request_id));
-}
-
-static void
-parse_json(const char *body, size_t len, struct aws_error *out)
-{
-    json_t *doc = json_loadb(body, len, 0, NULL);
-    const char *s;
-
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return;
-    }
-    s = json_string_value(json_object_get(doc, "__type"));
-    if (s == NULL)
-        s = json_string_value(json_object_get(doc, "code"));
-    if (s != NULL)
-        copy_code(out->code, sizeof(out->code), s);
-    s = json_string_value(json_object_get(doc, "message"));
-    if (s == NULL)
-        s = json_string_value(json_object_get(doc, "Message"));
-    if (s != NULL)
-        copy_clean(out->message, sizeof(out->message), s, strlen(s));
-    json_decref(doc);
-}
-
-void
-aws_error_parse(const char *body, size_t len, const char *error_type,
-                struct aws_error *out)
-{
-    size_t skip = 0;
-
-    memset(out, 0, sizeof(*out));
-    while (body != NULL && skip < len &&
-           strchr(" \t\r\n", body[skip]) != NULL)
-        skip++;
-    if (body != NULL && skip < len && body[skip] == '<')
-        parse_xml(body + skip, len - skip, out);
-    else if (body != NULL && skip < len && body[skip] == '{')
-        parse_json(body + skip, len - skip, out);
-    if (out->code[0] == '\0' && error_type != NULL)
-        copy_code(out->code, sizeof(out->code), error_type);
-}
-
-int
-aws_error_is_skew(const char *code, const char *message)
-{
-    static const char *const codes[] = {
-        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
-    };
-
-    if (code == NULL)
-        return 0;
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (strcmp(code, codes[i]) == 0)
-            return 1;
-    return strcmp(code, "InvalidSignatureException") == 0 && message != NULL &&
-           (strstr(message, "Signature expired") != NULL ||
-            strstr(message, "Signature not yet current") != NULL);
-}
-
-int
-aws_error_is_expired_token(const char *code)
-{
-    return code != NULL && (strcmp(code, "ExpiredToken") == 0 ||
-                            strcmp(code, "ExpiredTokenException") == 0);
-}
-
-int
-aws_error_is_condition(const char *code)
-{
-    return code != NULL &&
-           (strcmp(code, "ConditionalCheckFailedException") == 0 ||
-            strcmp(code, "PreconditionFailed") == 0);
-}
-
-/* --- CRC-32 and clock --- */
-
-uint32_t
-aws_crc32(uint32_t crc, const void *p, size_t n)
-{
-    static uint32_t table[256];
-    static int ready;
-    const unsigned char *b = p;
-
-    /* The reflected IEEE 802.3 polynomial, as zlib's crc32(). */
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    crc = ~crc;
-    while (n-- > 0)
-        crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
-int
-aws_crc32_check(const char *header, const void *body, size_t len,
-                char err[ERR_LEN])
-{
-    unsigned long long want;
-    char *end;
-
-    if (header == NULL)
-        return 0;
-    if (*header < '0' || *header > '9') {
-        snprintf(err, ERR_LEN, "x-amz-crc32 is not a number");
-        return ERR_RETRY;
-    }
-    errno = 0;
-    want = strtoull(header, &end, 10);
-    if (*end != '\0' || errno != 0 || want > UINT32_MAX) {
-        snprintf(err, ERR_LEN, "x-amz-crc32 is not a number");
-        return ERR_RETRY;
-    }
-    if (aws_crc32(0, body, len) != (uint32_t)want) {
-        snprintf(err, ERR_LEN, "response body does not match x-amz-crc32 "
-                               "(damaged in transit)");
-        return ERR_RETRY;
-    }
-    return 0;
-}
-
-long
-aws_skew_offset(time_t server_time, time_t local_time, long current)
-{
-    long diff = (long)(server_time - local_time);
-    long off_by = diff - current;
-
-    /* The SDKs' threshold: smaller differences are latency or rounding. */
-    if (off_by >= 300 || off_by <= -300)
-        return diff;
-    return current;
-}
 
 /* --- Calls --- */
 
@@ -370,7 +145,7 @@ call_free(struct aws_call *c)
 /* End the call: the callback runs, then the call is freed. */
 static void
 call_finish(struct aws_call *c, int rc, const char *err,
-            struct http_resp *resp, const struct aws_error *e)
+            struct http_resp *resp, const struct awserr *e)
 {
     struct aws_result res;
     struct buf empty;
@@ -410,7 +185,7 @@ timer_fire(uv_timer_t *t)
 /* The log fields of an attempt. */
 static void
 attempt_ctx(const struct aws_call *c, const struct http_resp *resp,
-            const struct aws_error *e, struct log_ctx *ctx)
+            const struct awserr *e, struct log_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->job_id = c->job_id;
@@ -680,19 +455,19 @@ call_wait_creds(struct aws_call *c)
  * a new signature will use another offset than the failed one. */
 static int
 learn_offset(struct aws_call *c, const struct http_resp *resp,
-             const struct aws_error *e)
+             const struct awserr *e)
 {
     struct aws *aws = c->aws;
     time_t server;
     long off;
 
-    if (!aws_error_is_skew(e->code, e->message) &&
+    if (!awserr_is_skew(e->code, e->message) &&
         strcmp(e->code, "SignatureDoesNotMatch") != 0 &&
         strcmp(e->code, "AuthFailure") != 0)
         return 0;
     if (http_resp_date(resp, &server) != 0)
         return aws->offset_s != c->signed_offset;
-    off = aws_skew_offset(server, time(NULL), aws->offset_s);
+    off = awserr_skew_offset(server, time(NULL), aws->offset_s);
     if (off != aws->offset_s) {
         struct log_ctx ctx;
 
@@ -708,7 +483,7 @@ learn_offset(struct aws_call *c, const struct http_resp *resp,
 
 /* One line saying why the call failed, safe to log. */
 static void
-describe(const struct http_resp *resp, const struct aws_error *e,
+describe(const struct http_resp *resp, const struct awserr *e,
          const char *why, char err[ERR_LEN])
 {
     char msg[160] = "";
@@ -730,7 +505,7 @@ describe(const struct http_resp *resp, const struct aws_error *e,
 /* Retry per the policy or give up with err. */
 static void
 call_retry(struct aws_call *c, struct http_resp *resp,
-           const struct aws_error *e, int corrected, const char *damaged)
+           const struct awserr *e, int corrected, const char *damaged)
 {
     struct retry_outcome o = {resp->curl_code, resp->status,
                               e->code[0] ? e->code : NULL,
@@ -768,7 +543,7 @@ call_retry(struct aws_call *c, struct http_resp *resp,
 /* ExpiredToken: new keys (once), then sign again. */
 static void
 call_expired(struct aws_call *c, struct http_resp *resp,
-             const struct aws_error *e)
+             const struct awserr *e)
 {
     struct log_ctx ctx;
 
@@ -787,21 +562,20 @@ call_expired(struct aws_call *c, struct http_resp *resp,
 }
 
 static void
-request_id(const struct http_resp *resp, struct aws_error *e)
+request_id(const struct http_resp *resp, struct awserr *e)
 {
     const char *id = http_resp_header(resp, "x-amz-request-id");
 
     if (id == NULL)
         id = http_resp_header(resp, "x-amzn-RequestId");
-    if (id != NULL)
-        copy_clean(e->request_id, sizeof(e->request_id), id, strlen(id));
+    awserr_set_request_id(e, id);
 }
 
 static void
 attempt_done(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct aws_call *c = arg;
-    struct aws_error e;
+    struct awserr e;
     char err[ERR_LEN];
 
     (void)req;
@@ -812,23 +586,23 @@ attempt_done(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     if (resp->status < 200 || resp->status > 299)
-        aws_error_parse(resp->body.data, resp->body.len,
+        awserr_parse(resp->body.data, resp->body.len,
                         http_resp_header(resp, "x-amzn-ErrorType"), &e);
     if (e.request_id[0] == '\0')
         request_id(resp, &e);
     if (resp->status >= 200 && resp->status <= 299) {
         /* Compressed bodies are not what the checksum covers. */
         if (http_resp_header(resp, "Content-Encoding") == NULL &&
-            aws_crc32_check(http_resp_header(resp, "x-amz-crc32"),
+            awserr_crc32_check(http_resp_header(resp, "x-amz-crc32"),
                             resp->body.data, resp->body.len, err) != 0) {
             call_retry(c, resp, &e, 0, err);
             return;
         }
         retry_success(&c->aws->quota[c->svc], &c->rs);
         call_finish(c, 0, "", resp, &e);
-    } else if (aws_error_is_condition(e.code)) {
+    } else if (awserr_is_condition(e.code)) {
         call_finish(c, AWS_CONDITION_FAILED, "condition failed", resp, &e);
-    } else if (aws_error_is_expired_token(e.code) && !c->token_refreshed) {
+    } else if (awserr_is_expired_token(e.code) && !c->token_refreshed) {
         call_expired(c, resp, &e);
     } else {
         call_retry(c, resp, &e, learn_offset(c, resp, &e), NULL);
