@@ -290,7 +290,8 @@ s3_put(struct aws *aws, const struct s3_put_req *req, s3_put_cb cb,
     struct s3_op *op;
     int n;
 
-    if (aws == NULL || cb == NULL || (req->body == NULL && req->len > 0)) {
+    if (aws == NULL || cb == NULL || req == NULL ||
+        (req->body == NULL && req->len > 0)) {
         snprintf(err, ERR_LEN, "s3_put: missing context, callback or body");
         return NULL;
     }
