@@ -171,7 +171,7 @@ static json_t *
 update_request(const struct ddb_update *r, char err[ERR_LEN])
 {
     const struct ddbexpr e[] = {{"UpdateExpression", r->update},
-                                     {"ConditionExpression", r->condition}};
+                                {"ConditionExpression", r->condition}};
     json_t *o;
 
     if (map_check("Key", r->key, 1, err) != 0)
@@ -234,6 +234,13 @@ query_request(const struct ddb_query *r, char err[ERR_LEN])
         json_object_set_new(o, "ConsistentRead", json_true());
     put_map(o, "ExclusiveStartKey", r->start_key);
     return o;
+}
+
+static json_t *
+no_request(char err[ERR_LEN])
+{
+    snprintf(err, ERR_LEN, "no request");
+    return NULL;
 }
 
 static void done(const struct aws_result *res, void *arg);
@@ -311,30 +318,36 @@ struct ddb_op *
 ddb_put_item(struct aws *aws, const struct ddb_put *req, ddb_done_cb cb,
              void *arg, char err[ERR_LEN])
 {
-    return start(aws, PUT, put_request(req, err), req->log, cb, arg, err);
+    json_t *o = req != NULL ? put_request(req, err) : no_request(err);
+
+    return start(aws, PUT, o, o != NULL ? req->log : NULL, cb, arg, err);
 }
 
 struct ddb_op *
 ddb_update_item(struct aws *aws, const struct ddb_update *req,
                 ddb_done_cb cb, void *arg, char err[ERR_LEN])
 {
-    return start(aws, UPDATE, update_request(req, err), req->log, cb, arg,
-                 err);
+    json_t *o = req != NULL ? update_request(req, err) : no_request(err);
+
+    return start(aws, UPDATE, o, o != NULL ? req->log : NULL, cb, arg, err);
 }
 
 struct ddb_op *
 ddb_get_item(struct aws *aws, const struct ddb_get *req, ddb_done_cb cb,
              void *arg, char err[ERR_LEN])
 {
-    return start(aws, GET, get_request(req, err), req->log, cb, arg, err);
+    json_t *o = req != NULL ? get_request(req, err) : no_request(err);
+
+    return start(aws, GET, o, o != NULL ? req->log : NULL, cb, arg, err);
 }
 
 struct ddb_op *
 ddb_query(struct aws *aws, const struct ddb_query *req, ddb_done_cb cb,
           void *arg, char err[ERR_LEN])
 {
-    return start(aws, QUERY, query_request(req, err), req->log, cb, arg,
-                 err);
+    json_t *o = req != NULL ? query_request(req, err) : no_request(err);
+
+    return start(aws, QUERY, o, o != NULL ? req->log : NULL, cb, arg, err);
 }
 
 struct ddb_op *

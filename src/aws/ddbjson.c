@@ -347,7 +347,9 @@ check_scalar(enum ddbjson_type t, const json_t *v, const struct path *p,
 }
 
 /* A set: non-empty array of unique strings, each checked as its type.
- * Repeats are found by text, so "1" and "1.0" in an NS pass here. */
+ * XXX: repeats are found by text, so an NS holding "1" and "1.0" (or a BS
+ * with two spellings of the same bytes) passes here and DynamoDB refuses
+ * the request instead; spookyd builds no NS or BS values. */
 static int
 check_set(enum ddbjson_type t, const json_t *v, struct path *p,
           char err[ERR_LEN])

@@ -286,16 +286,18 @@ s3_put(struct aws *aws, const struct s3_put_req *req, s3_put_cb cb,
     struct aws_header h[S3_PUT_MAX_HEADERS];
     struct aws_request ar = {0};
     struct s3_digest own;
-    const struct s3_digest *d = req->digest;
+    const struct s3_digest *d;
     struct s3_op *op;
     int n;
 
-    if (aws == NULL || cb == NULL || (req->body == NULL && req->len > 0)) {
+    if (aws == NULL || cb == NULL || req == NULL ||
+        (req->body == NULL && req->len > 0)) {
         snprintf(err, ERR_LEN, "s3_put: missing context, callback or body");
         return NULL;
     }
     if (s3_key_check(req->key, err) != 0)
         return NULL;
+    d = req->digest;
     if (d == NULL && s3_digest(req->body, req->len, &own, err) != 0)
         return NULL;
     d = d != NULL ? d : &own;

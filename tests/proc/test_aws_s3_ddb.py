@@ -264,6 +264,33 @@ class TestS3(Base):
         # Each attempt is signed afresh and passed the verifier.
         self.assertEqual([e["fault"] for e in log], ["status", None])
 
+    def test_get_checks_the_stored_checksum(self):
+        good = base64.b64encode(hashlib.sha256(b"spooky").digest()).decode()
+        bad = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+        for value, rc in ((good, 0), (bad, ERR_RETRY)):
+            AWS.s3.reset()
+            AWS.s3.set_faults([{
+                "match": {"method": "GET"}, "action": "status",
+                "status": 200, "content_type": "image/png", "body": "spooky",
+                "headers": {"x-amz-checksum-sha256": value}}])
+            got = DRIVER.call(op="s3_get", bucket=AWS.bucket, key="c.png")
+            self.assertEqual(got["rc"], rc, got)
+            entry = AWS.s3.log()[-1]
+            self.assertEqual(headers_of(entry)["x-amz-checksum-mode"],
+                             "ENABLED")
+            self.assertIn("x-amz-checksum-mode", signed_names(entry))
+        self.assertEqual(got["err"], "body of 6 bytes does not match the "
+                                     "x-amz-checksum-sha256 S3 sent")
+
+    def test_cancel_then_carry_on(self):
+        res = self.put_file("cancelled.txt", b"never mind",
+                            content_type="text/plain", cancel=True)
+        self.assertEqual(res, {"cancelled": True})
+        res = DRIVER.call(op="s3_get", bucket=AWS.bucket, key="x",
+                          cancel=True)
+        self.assertEqual(res, {"cancelled": True})
+        self.ok(self.put_file("after.txt", b"fine", content_type="text/plain"))
+
     def test_refused_before_sending(self):
         cases = [({"key": ""}, "S3 key is empty"),
                  ({"key": "bad\nkey"},
@@ -314,6 +341,42 @@ class TestDynamoDB(Base):
         targets = [headers_of(e)["x-amz-target"] for e in AWS.dynamodb.log()]
         self.assertEqual(targets, ["DynamoDB_20120810.PutItem"] * 2 +
                          ["DynamoDB_20120810.GetItem"] * 2)
+
+    def test_condition_failure_carries_the_existing_item(self):
+        # dynalite ignores ReturnValuesOnConditionCheckFailure; the proxy
+        # answers as DynamoDB does when it is honoured.
+        old = av(job_id="old", timestamp=7, status="posted")
+        AWS.dynamodb.set_faults([{
+            "match": {"header": {"X-Amz-Target": r"\.PutItem$"}},
+            "action": "status", "status": 400,
+            "content_type": "application/x-amz-json-1.0",
+            "body": json.dumps({
+                "__type": "com.amazonaws.dynamodb.v20120810#"
+                          "ConditionalCheckFailedException",
+                "message": "The conditional request failed", "Item": old})}])
+        res = self.put(av(job_id="old", timestamp=7, status="new"),
+                       condition="attribute_not_exists(#j)",
+                       names={"#j": "job_id"}, return_old_on_fail=True)
+        self.assertEqual((res["rc"], res["item"]), (CONDITION_FAILED, old))
+
+    def test_garbled_reply_is_transient(self):
+        AWS.dynamodb.set_faults([{
+            "match": {"header": {"X-Amz-Target": r"\.GetItem$"},
+                      "times": 1},
+            "action": "garbage", "status": 200, "size": 300,
+            "content_type": "application/x-amz-json-1.0"}, {
+            "match": {"header": {"X-Amz-Target": r"\.GetItem$"}},
+            "action": "status", "status": 200,
+            "content_type": "application/x-amz-json-1.0",
+            "body": json.dumps({"Item": {"job_id": {"Q": "x"}}})}])
+        key = av(job_id="g", timestamp=1)
+        res = DRIVER.call(op="get_item", table=TABLE, key=key)
+        self.assertEqual(res["rc"], ERR_RETRY, res)
+        self.assertTrue(res["err"].startswith("reply is not JSON"), res)
+        res = DRIVER.call(op="get_item", table=TABLE, key=key)
+        self.assertEqual((res["rc"], res["item"]), (ERR_RETRY, None), res)
+        self.assertEqual(res["err"], "Item.job_id: not an AttributeValue "
+                         "(one key of S, N, B, BOOL, NULL, M, L, SS, NS, BS)")
 
     def test_update_with_condition_true_then_false(self):
         key = av(job_id="2026-07-11#0", timestamp=1783756800)
@@ -376,6 +439,42 @@ class TestDynamoDB(Base):
         capped = self.ok(self.query("paged", limit=2, max_items=3))
         self.assertEqual((len(capped["items"]), capped["pages"]), (4, 2))
         self.assertIsNotNone(capped["last_key"])
+
+    def test_query_empty_page_still_continues(self):
+        stamps = self.fill_gsi("sparse", 5)
+        first = dict(av(job_id="sparse-4", timestamp=stamps[0],
+                        status="sparse"))
+        AWS.dynamodb.set_faults([{
+            "match": {"header": {"X-Amz-Target": r"\.Query$"}, "times": 1},
+            "action": "status", "status": 200,
+            "content_type": "application/x-amz-json-1.0",
+            "body": json.dumps({"Items": [], "Count": 0, "ScannedCount": 0,
+                                "LastEvaluatedKey": first})}])
+        res = self.ok(self.query("sparse", limit=2))
+        self.assertEqual([int(i["timestamp"]["N"]) for i in res["items"]],
+                         stamps[1:])
+        # The empty page, two full ones, and the empty one a page that
+        # stopped exactly at Limit leads to.
+        self.assertEqual(res["pages"], 4)
+
+    def test_query_that_would_loop_stops(self):
+        lek = av(job_id="loop", timestamp=1, status="loop")
+        AWS.dynamodb.set_faults([{
+            "match": {"header": {"X-Amz-Target": r"\.Query$"}},
+            "action": "status", "status": 200,
+            "content_type": "application/x-amz-json-1.0",
+            "body": json.dumps({"Items": [], "Count": 0, "ScannedCount": 0,
+                                "LastEvaluatedKey": lek})}])
+        res = self.query("loop", limit=2)
+        self.assertEqual((res["rc"], res["err"]),
+                         (ERR_FAIL, "Query: page 2 returned the key it "
+                                    "started from"), res)
+        self.assertEqual(len(AWS.dynamodb.log()), 2)
+
+    def test_cancel_then_carry_on(self):
+        res = self.query("whatever", cancel=True)
+        self.assertEqual(res, {"cancelled": True})
+        self.ok(self.query("whatever"))
 
     def test_query_range_condition(self):
         stamps = self.fill_gsi("ranged", 5)

@@ -4,7 +4,8 @@
  * the endpoints and keys in the environment (AWS_REGION,
  * AWS_ENDPOINT_URL_*, AWS_ACCESS_KEY_ID, ...), and prints one JSON result
  * line.  One process serves a whole test file, so valgrind starts once.
- * Ops: s3_put, s3_get, put_item, update_item, get_item, query, query_all.
+ * Ops: s3_put, s3_get, put_item, update_item, get_item, query, query_all;
+ * with "cancel": true the operation is cancelled right after it started.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ struct driver {
     struct http *http;
     struct aws *aws;
     json_t *out; /* the result of the running request, once it ended */
+    struct s3_op *s3op;   /* the running operation */
+    struct ddb_op *ddbop;
 };
 
 static const char *
@@ -123,7 +126,8 @@ start_s3_put(struct driver *d, const json_t *req, char **body,
     p.cache_control = str(req, "cache_control");
     p.kms_key_id = str(req, "kms_key_id");
     p.write_once = flag(req, "write_once");
-    return s3_put(d->aws, &p, put_done, d, err) != NULL ? 0 : -1;
+    d->s3op = s3_put(d->aws, &p, put_done, d, err);
+    return d->s3op != NULL ? 0 : -1;
 }
 
 static int
@@ -139,7 +143,8 @@ start_ddb(struct driver *d, const char *op, const json_t *req,
                             str(req, "condition"), names, values,
                             flag(req, "return_old_on_fail"), NULL};
 
-        return ddb_put_item(d->aws, &p, ddb_done, d, err) ? 0 : -1;
+        d->ddbop = ddb_put_item(d->aws, &p, ddb_done, d, err);
+        return d->ddbop != NULL ? 0 : -1;
     }
     if (strcmp(op, "update_item") == 0) {
         struct ddb_update u = {table, json_object_get(req, "key"),
@@ -147,14 +152,16 @@ start_ddb(struct driver *d, const char *op, const json_t *req,
                                names, values, str(req, "return_values"),
                                NULL};
 
-        return ddb_update_item(d->aws, &u, ddb_done, d, err) ? 0 : -1;
+        d->ddbop = ddb_update_item(d->aws, &u, ddb_done, d, err);
+        return d->ddbop != NULL ? 0 : -1;
     }
     if (strcmp(op, "get_item") == 0) {
         struct ddb_get g = {table, json_object_get(req, "key"),
                             flag(req, "consistent"), str(req, "projection"),
                             names, NULL};
 
-        return ddb_get_item(d->aws, &g, ddb_done, d, err) ? 0 : -1;
+        d->ddbop = ddb_get_item(d->aws, &g, ddb_done, d, err);
+        return d->ddbop != NULL ? 0 : -1;
     }
     {
         struct ddb_query q = {
@@ -167,8 +174,10 @@ start_ddb(struct driver *d, const char *op, const json_t *req,
             json_object_get(req, "max_items"));
 
         if (strcmp(op, "query") == 0)
-            return ddb_query(d->aws, &q, ddb_done, d, err) ? 0 : -1;
-        return ddb_query_all(d->aws, &q, max, ddb_done, d, err) ? 0 : -1;
+            d->ddbop = ddb_query(d->aws, &q, ddb_done, d, err);
+        else
+            d->ddbop = ddb_query_all(d->aws, &q, max, ddb_done, d, err);
+        return d->ddbop != NULL ? 0 : -1;
     }
 }
 
@@ -185,15 +194,21 @@ run_one(struct driver *d, const json_t *req)
     if (strcmp(op, "s3_put") == 0)
         rc = start_s3_put(d, req, &body, err);
     else if (strcmp(op, "s3_get") == 0)
-        rc = s3_get(d->aws, str(req, "bucket"), str(req, "key"),
-                    (size_t)json_integer_value(
-                        json_object_get(req, "max_bytes")),
-                    NULL, get_done, d, err) != NULL ? 0 : -1;
+        rc = (d->s3op = s3_get(d->aws, str(req, "bucket"), str(req, "key"),
+                               (size_t)json_integer_value(
+                                   json_object_get(req, "max_bytes")),
+                               NULL, get_done, d, err)) != NULL ? 0 : -1;
     else
         rc = start_ddb(d, op, req, err);
     if (rc != 0) {
         free(body);
         return json_pack("{ss}", "start_error", err);
+    }
+    if (flag(req, "cancel")) {
+        s3_cancel(d->s3op);
+        ddb_cancel(d->ddbop);
+        free(body);
+        return json_pack("{sb}", "cancelled", 1);
     }
     /* A failed json_pack() in a callback leaves out NULL: avoid a hang by
      * also stopping when the loop has nothing left to do. */
@@ -251,6 +266,8 @@ main(void)
         out = req != NULL ? run_one(&d, req)
                           : json_pack("{ss}", "start_error", je.text);
         d.out = NULL;
+        d.s3op = NULL;
+        d.ddbop = NULL;
         text = json_dumps(out, JSON_COMPACT);
         printf("%s\n", text);
         fflush(stdout);

@@ -273,6 +273,40 @@ test_awkward_keys_addressed(void **state)
     endpoint_cleanup(&ep);
 }
 
+static void
+put_never(const struct s3_put_result *res, void *arg)
+{
+    (void)res;
+    (void)arg;
+    fail_msg("callback ran for a refused PUT");
+}
+
+static void
+get_never(const struct s3_get_result *res, void *arg)
+{
+    (void)res;
+    (void)arg;
+    fail_msg("callback ran for a refused GET");
+}
+
+/* Refusals come back at once and never call back. */
+static void
+test_refusals(void **state)
+{
+    struct s3_put_req req = {0};
+    char err[ERR_LEN] = "";
+
+    (void)state;
+    req.key = "k";
+    req.len = 3;
+    assert_null(s3_put(NULL, &req, put_never, NULL, err));
+    assert_string_equal(err, "s3_put: missing context, callback or body");
+    assert_null(s3_put(NULL, NULL, put_never, NULL, err));
+    assert_null(s3_get(NULL, "b", "k", 0, NULL, get_never, NULL, err));
+    assert_string_equal(err, "s3_get: missing context or callback");
+    s3_cancel(NULL);
+}
+
 int
 main(void)
 {
@@ -284,6 +318,7 @@ main(void)
         cmocka_unit_test(test_put_headers),
         cmocka_unit_test(test_put_header_errors),
         cmocka_unit_test(test_awkward_keys_addressed),
+        cmocka_unit_test(test_refusals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
