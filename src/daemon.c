@@ -18,11 +18,21 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/notify.h"
+#include "core/mem.h"
 #include "core/tz.h"
 #include "daemon.h"
+#include "generate.h"
 #include "schedule.h"
 
 #define NSIGNALS 4
+
+/* One generate-step run in flight (a slot, a catch-up or SIGUSR1). */
+struct run {
+    struct daemon *d;
+    struct generate *gen;
+    size_t njobs;
+    struct run *next;
+};
 
 struct daemon {
     uv_loop_t loop;
@@ -37,6 +47,7 @@ struct daemon {
     int stopping;
     int rc;
     unsigned inflight; /* jobs running; stop waits for them */
+    struct run *runs;
 };
 
 struct calendar *
@@ -90,17 +101,66 @@ ready(const struct daemon *d)
     notify_ready(line);
 }
 
-/* XXX: the generate step is not wired in yet: a slot or SIGUSR1 only
- * logs the date it would run.  Until then the daemon posts nothing. */
+static void finish_stop(struct daemon *d);
+
+static void
+on_generated(struct generate *g, void *arg)
+{
+    struct run *r = arg, **pp;
+    struct daemon *d = r->d;
+    const struct generate_outcome *out;
+    size_t n = generate_outcomes(g, &out), ok = 0, failed = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ok += out[i].status == JOB_UPLOADED || out[i].status == JOB_HELD ||
+              out[i].status == JOB_POSTED;
+        failed += out[i].status == JOB_FAILED;
+    }
+    log_info(NULL, "generate run over: %zu of %zu job(s) have an image, "
+                   "%zu failed", ok, n, failed);
+    for (pp = &d->runs; *pp != r; pp = &(*pp)->next)
+        ;
+    *pp = r->next;
+    d->inflight -= (unsigned)r->njobs;
+    generate_free(g);
+    free(r);
+    update_status(d);
+    if (d->stopping && d->inflight == 0 && d->runs == NULL)
+        finish_stop(d);
+}
+
+/* XXX: uploaded jobs wait for the tweet step, which is not wired in yet;
+ * until it is, nothing is posted to X. */
 static void
 run_generate(struct daemon *d, time_t slot, const char *why)
 {
+    struct run *r = mem_calloc(1, sizeof(*r));
+    const struct generate_outcome *out;
     char date[11] = "";
 
     tz_date(d->ctx->cfg->schedule.timezone, slot, date);
-    log_notice(NULL, "generate step for %s (%s): not implemented yet",
-               date, why);
+    log_info(NULL, "generate step for %s (%s)", date, why);
+    r->d = d;
+    r->gen = generate_start(d->ctx, date, on_generated, NULL, r);
+    r->njobs = generate_outcomes(r->gen, &out);
+    r->next = d->runs;
+    d->runs = r;
+    d->inflight += (unsigned)r->njobs;
     update_status(d);
+}
+
+/* Cancel every run (their jobs stay retryable: leases run out). */
+static void
+cancel_runs(struct daemon *d)
+{
+    while (d->runs != NULL) {
+        struct run *r = d->runs;
+
+        d->runs = r->next;
+        generate_free(r->gen);
+        free(r);
+    }
+    d->inflight = 0;
 }
 
 static void
@@ -225,6 +285,7 @@ on_none_live(void *arg)
 static void
 finish_stop(struct daemon *d)
 {
+    cancel_runs(d);
     for (int i = 0; i < NSIGNALS; i++)
         uv_close((uv_handle_t *)&d->sig[i], NULL);
     uv_close((uv_handle_t *)&d->grace, NULL);
@@ -264,7 +325,7 @@ begin_stop(struct daemon *d, int signum)
     if (d->sched != NULL)
         schedule_free(d->sched);
     d->sched = NULL;
-    if (d->inflight == 0) {
+    if (d->runs == NULL) {
         finish_stop(d);
         return;
     }

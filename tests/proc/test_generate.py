@@ -3,6 +3,7 @@ servers (behind a SigV4 verifier) and the OpenAI stand-in: one object and
 one item per national day, exactly once however often or by however many
 processes a date is run."""
 import contextlib
+import datetime
 import hashlib
 import json
 import os
@@ -14,8 +15,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import openai_standin  # noqa: E402
 import servers  # noqa: E402
-from spookyd import (Skip, check, command, daemon_env, run_tests,  # noqa
-                     write_config)
+from spookyd import (Daemon, NotifySocket, Skip, check, command,  # noqa
+                     daemon_env, run_tests, write_config)
 
 DATE = "2026-10-30"
 CALENDAR = json.dumps({
@@ -30,7 +31,8 @@ KEY = "sk-test-generate"
 
 
 @contextlib.contextmanager
-def stack(tmp, review="yes", **openai_cfg):
+def stack(tmp, review="yes", overrides=None, calendar=CALENDAR,
+          **openai_cfg):
     why = servers.missing_node()
     if why:
         raise Skip(why)
@@ -39,12 +41,14 @@ def stack(tmp, review="yes", **openai_cfg):
         aws.create_jobs_table()
         if openai_cfg:
             ai.configure(**openai_cfg)
-        conf = write_config(tmp, {
+        cfg = {
             "aws": {"bucket": aws.bucket, "table": servers.JOBS_TABLE,
                     "prefix": "images/"},
             "openai": {"base_url": ai.url + "/v1", "model": "gpt-image-2"},
             "x": {"review": review},
-        }, calendar=CALENDAR)
+        }
+        cfg.update(overrides or {})
+        conf = write_config(tmp, cfg, calendar=calendar)
         env = daemon_env(aws.env())
         env["OPENAI_API_KEY"] = KEY
         yield aws, ai, conf, env
@@ -176,6 +180,40 @@ def test_kill_9_mid_generation_then_restart(tmp):
         check(all(v["status"]["S"] == "held" and v["attempts"]["N"] == "2"
                   for v in its.values()), its)
         check(len(objects(aws)) == 3, objects(aws))
+
+
+def test_daemon_runs_the_slot_on_time(tmp):
+    # A 6-field cron a few seconds ahead, in UTC: the running daemon must
+    # fire it and make today's images.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    at = now + datetime.timedelta(seconds=4)
+    cal = json.dumps({at.strftime("%B").lower(): {
+        str(at.day): ["Candy Corn", "Pi\u00f1a Colada"]}})
+    cron = "%d %d %d * * *" % (at.second, at.minute, at.hour)
+    sched = {"schedule": {"cron": cron, "timezone": "UTC", "catch_up": "0"}}
+    with stack(tmp, overrides=sched, calendar=cal) as (aws, ai, conf, env):
+        sock = NotifySocket(tmp)
+        env["NOTIFY_SOCKET"] = sock.path
+        d = Daemon(tmp, conf, env=env)
+        try:
+            sock.wait_for(lambda m: "READY=1" in m, timeout=10)
+            check(items(aws) == {}, "generated before the slot")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                its = items(aws)
+                if len(its) == 2 and all(v["status"]["S"] == "held"
+                                         for v in its.values()):
+                    break
+                time.sleep(0.2)
+            check(len(its) == 2, its)
+            check(all(v["status"]["S"] == "held" for v in its.values()), its)
+            check(len(ai.calls()) == 2, ai.calls())
+            d.signal(signal.SIGTERM)
+            check(d.wait(timeout=10) == 0)
+            check("(schedule)" in d.stderr(), d.stderr())
+        finally:
+            d.stop()
+            sock.close()
 
 
 if __name__ == "__main__":
