@@ -1,36 +1,21 @@
 /*
  * once.c: the --once command.  Same generation, same steps as the daemon,
- * on a loop of its own that ends when the date's jobs have.
+ * on a one-shot loop that ends when the date's jobs have.
  */
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
-#include <uv.h>
 
 #include "context.h"
 #include "core/cfg.h"
-#include "core/http.h"
-#include "core/log.h"
 #include "core/tz.h"
 #include "generate.h"
 #include "once.h"
+#include "oneshot.h"
 
 struct once {
-    uv_loop_t loop;
-    struct http *http;
-    struct generate *gen;
     char date[11];
     int rc;
 };
-
-static void
-on_none_live(void *arg)
-{
-    struct once *o = arg;
-
-    http_free(o->http);
-    o->http = NULL;
-}
 
 /* XXX: the tweet step is not wired in yet, so `uploaded` is where a job
  * stops here and --once reports success only in review mode. */
@@ -61,29 +46,16 @@ on_generated(struct generate *g, void *arg)
         printf("%s: no national days in the calendar\n", o->date);
     fflush(stdout);
     generate_free(g);
-    o->gen = NULL;
 }
 
 static void
-on_built(struct context *ctx, const char *errors, void *arg)
+start(struct context *ctx, void *arg)
 {
     struct once *o = arg;
-    const char *p = errors;
 
-    if (ctx == NULL) {
-        while (*p) {
-            int n = (int)strcspn(p, "\n");
-
-            log_err(NULL, "%.*s", n, p);
-            p += n + (p[n] == '\n');
-        }
-        o->rc = 1;
-        return;
-    }
     if (o->date[0] == '\0')
         tz_date(ctx->cfg->schedule.timezone, time(NULL), o->date);
-    o->gen = generate_start(ctx, o->date, on_generated, NULL, o);
-    context_unref(ctx);
+    generate_start(ctx, o->date, on_generated, NULL, o);
 }
 
 int
@@ -92,15 +64,7 @@ once_run(struct cfg *cfg, struct calendar *cal, const char *date)
     struct once o = {.rc = 1};
 
     snprintf(o.date, sizeof(o.date), "%s", date ? date : "");
-    uv_loop_init(&o.loop);
-    o.http = http_new(&o.loop);
-    if (o.http == NULL) {
-        log_err(NULL, "cannot create the HTTP engine");
+    if (oneshot_run(cfg, cal, start, &o) != 0)
         return 1;
-    }
-    context_on_none_live(on_none_live, &o);
-    context_build(&o.loop, o.http, cfg, cal, on_built, &o);
-    uv_run(&o.loop, UV_RUN_DEFAULT);
-    uv_loop_close(&o.loop);
     return o.rc;
 }
