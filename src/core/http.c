@@ -268,15 +268,16 @@ static int
 http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
     struct http *h = userp;
+    int rc;
 
     if (h->closing)
         return 0;
     if (timeout_ms < 0)
-        return uv_timer_stop(&h->timer) == 0 ? 0 : -1;
-    return uv_timer_start(&h->timer, http_timeout_cb, (uint64_t)timeout_ms,
-                          0) == 0
-               ? 0
-               : -1;
+        rc = uv_timer_stop(&h->timer);
+    else
+        rc = uv_timer_start(&h->timer, http_timeout_cb,
+                            (uint64_t)timeout_ms, 0);
+    return rc == 0 ? 0 : -1;
 }
 
 struct http *
@@ -357,8 +358,8 @@ http_req_new(const char *method, const char *url)
     req->method = mem_strdup(method);
     req->url = mem_strdup(url);
     req->log_url = http_url_for_log(url);
-    /* curl 7.88 sends "Expect: 100-continue" with every PUT upload and
-     * waits up to a second for a reply that S3 does not need. */
+    /* curl 7.88 adds "Expect: 100-continue" to PUT uploads and to POSTs
+     * over 1 MiB, then waits up to a second for a reply nobody needs. */
     req->headers = http_slist_add(NULL, "Expect:");
     req->max_response = HTTP_MAX_RESPONSE;
     buf_init(&req->resp.body);
@@ -1048,7 +1049,8 @@ http_parse_date(const char *s, time_t *out)
     if (s == NULL || out == NULL)
         return ERR_FAIL;
     p = s + strspn(s, " \t");
-    n = strspn(p, "ADFMSTWadehinorstuy");
+    for (n = 0; isalpha((unsigned char)p[n]); n++)
+        ;
     if (n == 3 && http_wday(p, n, 0)) {
         p += n;
         rc = *p == ',' ? http_imf(&p, &tm) : http_asctime(&p, &tm);

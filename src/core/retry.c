@@ -68,8 +68,9 @@ static const char *const retry_transient_codes[] = {
 };
 
 static const char *const retry_skew_codes[] = {
-    "RequestTimeTooSkewed", "RequestExpired",        "RequestInTheFuture",
-    "AuthFailure",          "SignatureDoesNotMatch", "InvalidSignatureException",
+    "RequestTimeTooSkewed",  "RequestExpired", "RequestInTheFuture",
+    "AuthFailure",           "SignatureDoesNotMatch",
+    "InvalidSignatureException",
 };
 
 #define RETRY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -263,7 +264,8 @@ retry_next(const struct retry_policy *p, struct retry_quota *q,
     cost = cls == RETRY_THROTTLE ? p->throttle_cost : p->transient_cost;
     if (q != NULL) {
         if (q->tokens < cost) {
-            snprintf(err, ERR_LEN, "retry quota exhausted (%d tokens left, %d needed)",
+            snprintf(err, ERR_LEN,
+                     "retry quota exhausted (%d tokens left, %d needed)",
                      q->tokens, cost);
             return ERR_RETRY;
         }

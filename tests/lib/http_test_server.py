@@ -16,8 +16,9 @@ tests assert on events (overlap, disconnects, bytes sent), not on time:
   /reset          headers (Content-Length 100000), 1000 bytes, then RST
   /truncated      Content-Length 1000 but only 100 bytes, then FIN
   /big?n=N[&chunked=1]   N bytes; records how many could be sent
-  /headers        mixed-case, repeated and padded headers, a Date and the
-                  same instant as X-Date-Epoch
+  /headers        mixed-case, repeated, padded and folded headers, a Date
+                  and the same instant as X-Date-Epoch
+  /bigheaders?n=N N headers of 1000 bytes each
   /hang           no answer; records when the client hangs up
   /flaky?key=K&fail=N    503 (Retry-After: 0) N times per key, then 200
   /stats[?wait=KEY&min=N]   counters, after waiting (5 s at most) until
@@ -195,9 +196,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("X-Multi", "one")
         self.send_header("X-Multi", "two")
         self.send_header("X-Padded", "   padded value   ")
+        self.send_header("X-Folded", "first\r\n \t second")  # obs-fold
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
+
+    def r_bigheaders(self, url, body):
+        self.send_response(200)
+        for i in range(int(self.q["n"])):
+            self.send_header("X-Fill-%d" % i, "f" * 1000)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def r_hang(self, url, body):
         bump("hang_started")

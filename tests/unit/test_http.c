@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/http.c"
+#include "core/log.h"
 #include "core/retry.h"
 
 extern char **environ;
@@ -142,6 +143,10 @@ on_done(struct http_req *req, struct http_resp *resp, void *arg)
     r->resp = resp;
 }
 
+static struct http_req *mkreq(const char *method, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* New request for a path on the test server. */
 static struct http_req *
 mkreq(const char *method, const char *fmt, ...)
 {
@@ -550,6 +555,26 @@ test_size_cap_declared_and_boundary(void **state)
     http_req_free(req);
 }
 
+static void
+test_header_cap(void **state)
+{
+    struct fx *fx = *state;
+    struct http_req *req = mkreq("GET", "/bigheaders?n=80");
+    struct result r;
+
+    perform(fx, req, &r);
+    assert_int_equal(r.resp->curl_code, CURLE_FILESIZE_EXCEEDED);
+    assert_string_equal(r.resp->error, "response headers larger than "
+                                       "65536 bytes");
+    http_req_free(req);
+
+    req = mkreq("GET", "/bigheaders?n=50"); /* 50 kB: fine */
+    perform(fx, req, &r);
+    assert_int_equal(r.resp->curl_code, CURLE_OK);
+    assert_int_equal(strlen(http_resp_header(r.resp, "x-fill-49")), 1000);
+    http_req_free(req);
+}
+
 /* ---- response headers ---- */
 
 static void
@@ -609,6 +634,8 @@ test_header_lookup(void **state)
     assert_string_equal(http_resp_header(r.resp, "x-multi"), "one");
     assert_string_equal(http_resp_header(r.resp, "x-padded"),
                         "padded value");
+    assert_string_equal(http_resp_header(r.resp, "x-folded"),
+                        "first second");
     assert_string_equal(http_resp_header(r.resp, "content-length"), "2");
     assert_null(http_resp_header(r.resp, "x-amz-request"));
     assert_null(http_resp_header(r.resp, "HTTP/1.1 200 OK"));
@@ -802,6 +829,48 @@ test_loop_not_blocked(void **state)
     http_req_free(req);
 }
 
+/* One debug line per request, with method, URL without the query, status;
+ * no header, body or query string. */
+static void
+test_debug_log_line(void **state)
+{
+    struct fx *fx = *state;
+    struct http_req *req = mkreq("POST", "/echo?X-Amz-Signature=sekrit1");
+    FILE *tmp = tmpfile();
+    int saved = dup(2), lines = 0;
+    char text[8192], url[128];
+    struct result r;
+    size_t n;
+
+    assert_non_null(tmp);
+    http_req_add_header(req, "Authorization: Bearer sekrit2");
+    http_req_set_body(req, "sekrit3", 7);
+    log_init(LOG_TARGET_STDERR);
+    log_set_level(LOG_DEBUG);
+    fflush(stderr);
+    dup2(fileno(tmp), 2);
+    perform(fx, req, &r);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    log_set_level(LOG_INFO);
+    rewind(tmp);
+    n = fread(text, 1, sizeof(text) - 1, tmp);
+    text[n] = '\0';
+    fclose(tmp);
+    for (char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, 1);
+    assert_non_null(strstr(text, "debug: http request done"));
+    assert_non_null(strstr(text, " HTTP_METHOD=POST"));
+    snprintf(url, sizeof(url), " URL=http://127.0.0.1:%d/echo ",
+             server_port);
+    assert_non_null(strstr(text, url));
+    assert_non_null(strstr(text, " HTTP_STATUS=200"));
+    assert_null(strstr(text, "sekrit"));
+    http_req_free(req);
+}
+
 /* ---- input checks and pure helpers ---- */
 
 static void
@@ -954,12 +1023,14 @@ main(void)
         T(test_truncated_body),
         T(test_size_cap_streamed),
         T(test_size_cap_declared_and_boundary),
+        T(test_header_cap),
         T(test_503_retry_after),
         T(test_header_lookup),
         T(test_cancel_in_flight),
         T(test_shutdown_with_requests_in_flight),
         T(test_retry_on_the_loop),
         T(test_loop_not_blocked),
+        T(test_debug_log_line),
         T(test_bad_input),
 #undef T
         cmocka_unit_test(test_url_for_log),
