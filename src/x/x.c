@@ -143,7 +143,7 @@ x_creds_parse(const char *json, char err[ERR_LEN])
     json_free_t old_free;
     json_error_t jerr;
     struct x_creds *c = mem_calloc(1, sizeof(*c));
-    char bad[ERR_LEN] = "";
+    char bad[ERR_LEN - sizeof("X credentials: ") + 1] = "";
     json_t *root;
     int rc = 0;
 
@@ -910,10 +910,11 @@ x_replied(struct x_op *op, const struct http_resp *resp)
         x_take_reply(op, resp) == 0) {
         retry_success(&op->x->quota, &op->retry);
         if (op->steps[op->cur] == X_STEP_UPLOAD)
-            x_log(op, resp, LOG_INFO, "%s: media %s", name,
+            x_log(op, resp, LOG_INFO, "%s: media id %s", name,
                   op->res.media_id);
         else
-            x_log(op, resp, LOG_INFO, "%s: done", name);
+            x_log(op, resp, LOG_INFO, "%s: %s", name,
+                  op->steps[op->cur] == X_STEP_TWEET ? "posted" : "set");
         x_step_done(op);
         return;
     }

@@ -18,6 +18,8 @@ xerr_copy(char *out, size_t size, const char *s)
 {
     size_t i = 0;
 
+    if (size == 0)
+        return;
     if (s != NULL) {
         for (; s[i] != '\0' && i + 1 < size; i++)
             out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
@@ -86,7 +88,6 @@ xerr_add_error_message(struct xerr_problem *p, json_t *first)
 {
     const char *msg = xerr_str(first, "message");
     size_t n = strlen(p->detail);
-    char tmp[XERR_DETAIL_LEN];
 
     if (msg == NULL || *msg == '\0' || strcmp(msg, p->detail) == 0)
         return;
@@ -94,8 +95,11 @@ xerr_add_error_message(struct xerr_problem *p, json_t *first)
         xerr_copy(p->detail, sizeof(p->detail), msg);
         return;
     }
-    snprintf(tmp, sizeof(tmp), "%s (%s)", p->detail, msg);
-    xerr_copy(p->detail, sizeof(p->detail), tmp);
+    xerr_copy(p->detail + n, sizeof(p->detail) - n, " (");
+    n = strlen(p->detail);
+    xerr_copy(p->detail + n, sizeof(p->detail) - n, msg);
+    n = strlen(p->detail);
+    xerr_copy(p->detail + n, sizeof(p->detail) - n, ")");
 }
 
 int
