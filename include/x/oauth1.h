@@ -72,9 +72,8 @@ void oauth1_pct_encode(struct buf *out, const void *s, size_t len);
  * filled (the message never quotes the query or the body).
  */
 int oauth1_base_string(const char *method, const char *url,
-                       const char *form_body,
-                       const struct oauth1_param *oauth, size_t n_oauth,
-                       char **out, char err[ERR_LEN]);
+                       const char *form_body, const struct oauth1_param *oauth,
+                       size_t n_oauth, char **out, char err[ERR_LEN]);
 
 /*
  * HMAC-SHA1 of base with the key pe(consumer_secret)&pe(token_secret)
@@ -82,8 +81,7 @@ int oauth1_base_string(const char *method, const char *url,
  * copy is wiped before returning.  0, or ERR_FAIL with err filled.
  */
 int oauth1_sign(const char *consumer_secret, const char *token_secret,
-                const char *base, char sig[OAUTH1_SIG_LEN],
-                char err[ERR_LEN]);
+                const char *base, char sig[OAUTH1_SIG_LEN], char err[ERR_LEN]);
 
 /*
  * Sign req with keys and build the whole header line, ready for

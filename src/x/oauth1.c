@@ -166,8 +166,7 @@ params_add_form(struct param_list *l, const char *s, size_t len,
             snprintf(err, ERR_LEN, "malformed %%-escape in %s", what);
             rc = ERR_FAIL;
         } else {
-            params_add(l, buf_str(&name), name.len, buf_str(&value),
-                       value.len);
+            params_add(l, buf_str(&name), name.len, buf_str(&value), value.len);
         }
         i = end + 1;
     }
@@ -287,8 +286,8 @@ normalize_params(const char *query, size_t query_len, const char *form_body,
     if (query != NULL)
         rc = params_add_form(&l, query, query_len, "URL query", err);
     if (rc == 0 && form_body != NULL)
-        rc = params_add_form(&l, form_body, strlen(form_body), "form body",
-                             err);
+        rc =
+            params_add_form(&l, form_body, strlen(form_body), "form body", err);
     for (size_t i = 0; rc == 0 && i < n_oauth; i++) {
         if (oauth[i].name == NULL || oauth[i].value == NULL) {
             snprintf(err, ERR_LEN, "protocol parameter %zu is missing", i);
@@ -307,10 +306,9 @@ normalize_params(const char *query, size_t query_len, const char *form_body,
 }
 
 int
-oauth1_base_string(const char *method, const char *url,
-                   const char *form_body,
-                   const struct oauth1_param *oauth, size_t n_oauth,
-                   char **out, char err[ERR_LEN])
+oauth1_base_string(const char *method, const char *url, const char *form_body,
+                   const struct oauth1_param *oauth, size_t n_oauth, char **out,
+                   char err[ERR_LEN])
 {
     struct buf base_uri, norm, res;
     const char *query = NULL;
@@ -390,8 +388,7 @@ oauth1_sign(const char *consumer_secret, const char *token_secret,
 }
 
 static void
-header_pair(struct buf *h, const char *sep, const char *name,
-            const char *value)
+header_pair(struct buf *h, const char *sep, const char *name, const char *value)
 {
     buf_appends(h, sep);
     buf_appends(h, name);
@@ -401,9 +398,8 @@ header_pair(struct buf *h, const char *sep, const char *name,
 }
 
 int
-oauth1_header(const struct oauth1_keys *keys,
-              const struct oauth1_request *req, char **out,
-              char err[ERR_LEN])
+oauth1_header(const struct oauth1_keys *keys, const struct oauth1_request *req,
+              char **out, char err[ERR_LEN])
 {
     struct oauth1_param p[6];
     char ts[24], sig[OAUTH1_SIG_LEN];
@@ -433,8 +429,8 @@ oauth1_header(const struct oauth1_keys *keys,
         p[n++] = (struct oauth1_param){"oauth_token", keys->token};
     p[n++] = (struct oauth1_param){"oauth_version", "1.0"};
 
-    rc = oauth1_base_string(req->method, req->url, req->form_body, p, n,
-                            &base, err);
+    rc = oauth1_base_string(req->method, req->url, req->form_body, p, n, &base,
+                            err);
     if (rc == 0)
         rc = oauth1_sign(keys->consumer_secret, keys->token_secret, base, sig,
                          err);

@@ -3,9 +3,9 @@
  * percent-encoding and URL edge cases, bad input, the nonce, and random
  * requests verified by python3-oauthlib (tests/unit/oauth1_oauthlib.py).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +43,7 @@ vec_load(struct vec *v, const char *name)
     FILE *f;
 
     v->n = 0;
-    snprintf(path, sizeof(path), "%s/tests/vectors/oauth1/%s", top_dir(),
-             name);
+    snprintf(path, sizeof(path), "%s/tests/vectors/oauth1/%s", top_dir(), name);
     f = fopen(path, "r");
     assert_non_null(f);
     while (fgets(line, sizeof(line), f) != NULL) {
@@ -100,8 +99,8 @@ vec_oauth_params(const struct vec *v, struct oauth1_param p[6])
         return 0;
     p[n++] = (struct oauth1_param){"oauth_token", vec_get(v, "token")};
     p[n++] = (struct oauth1_param){"oauth_signature_method", "HMAC-SHA1"};
-    p[n++] = (struct oauth1_param){"oauth_consumer_key",
-                                   vec_get(v, "consumer_key")};
+    p[n++] =
+        (struct oauth1_param){"oauth_consumer_key", vec_get(v, "consumer_key")};
     p[n++] = (struct oauth1_param){"oauth_timestamp", vec_get(v, "timestamp")};
     p[n++] = (struct oauth1_param){"oauth_nonce", vec_get(v, "nonce")};
     if (vec_get(v, "version") != NULL)
@@ -114,8 +113,7 @@ check_vector_header(const struct vec *v)
 {
     struct oauth1_keys keys = {vec_get(v, "consumer_key"),
                                vec_get(v, "consumer_secret"),
-                               vec_get(v, "token"),
-                               vec_get(v, "token_secret")};
+                               vec_get(v, "token"), vec_get(v, "token_secret")};
     struct oauth1_request req = {vec_get(v, "method"), vec_get(v, "url"),
                                  vec_get(v, "body"), vec_get(v, "nonce"),
                                  atoll(vec_get(v, "timestamp"))};
@@ -142,8 +140,8 @@ run_vector(const char *name)
     vec_load(&v, name);
     n = vec_oauth_params(&v, p);
     assert_int_equal(oauth1_base_string(vec_get(&v, "method"),
-                                        vec_get(&v, "url"),
-                                        vec_get(&v, "body"), p, n, &base, err),
+                                        vec_get(&v, "url"), vec_get(&v, "body"),
+                                        p, n, &base, err),
                      0);
     if ((want = vec_get(&v, "base")) != NULL)
         assert_string_equal(base, want);
@@ -168,8 +166,8 @@ static void
 test_published_vectors(void **state)
 {
     static const char *names[] = {
-        "x-docs-api-x-com.txt", "x-docs-api-twitter-com.txt",
-        "rfc5849-3.4.1.1.txt",  "rfc5849-3.4.1.2-a.txt",
+        "x-docs-api-x-com.txt",  "x-docs-api-twitter-com.txt",
+        "rfc5849-3.4.1.1.txt",   "rfc5849-3.4.1.2-a.txt",
         "rfc5849-3.4.1.2-b.txt",
     };
 
@@ -255,8 +253,9 @@ test_query_encoding(void **state)
     assert_base("https://h/?&a&&b=&", NULL,
                 "GET&https%3A%2F%2Fh%2F&a%3D%26b%3D");
     /* Form body parameters join the query's. */
-    assert_base("https://h/?b=1", "a=2+3&c", "GET&https%3A%2F%2Fh%2F&"
-                                             "a%3D2%25203%26b%3D1%26c%3D");
+    assert_base("https://h/?b=1", "a=2+3&c",
+                "GET&https%3A%2F%2Fh%2F&"
+                "a%3D2%25203%26b%3D1%26c%3D");
 }
 
 static void
@@ -293,9 +292,8 @@ test_method_upper_cased(void **state)
     char err[ERR_LEN], *base;
 
     (void)state;
-    assert_int_equal(oauth1_base_string("post", "https://h/", NULL, NULL, 0,
-                                        &base, err),
-                     0);
+    assert_int_equal(
+        oauth1_base_string("post", "https://h/", NULL, NULL, 0, &base, err), 0);
     assert_string_equal(base, "POST&https%3A%2F%2Fh%2F&");
     free(base);
 }
@@ -304,11 +302,13 @@ static void
 test_bad_input(void **state)
 {
     static const char *bad_urls[] = {
-        "ftp://h/",          "h/path",          "https:/h",
-        "https://",          "https://u:p@h/",  "https://h:x/",
-        "https://h:70000/",  "https://h:0/",    "https://[::1/",
-        "https://[::1]x/",   "https://h/a b",   "https://h/?q=%zzsecretq",
-        "https://h/?q=%4",   "https://h/?q=secretq%",
+        "ftp://h/",         "h/path",
+        "https:/h",         "https://",
+        "https://u:p@h/",   "https://h:x/",
+        "https://h:70000/", "https://h:0/",
+        "https://[::1/",    "https://[::1]x/",
+        "https://h/a b",    "https://h/?q=%zzsecretq",
+        "https://h/?q=%4",  "https://h/?q=secretq%",
     };
     struct oauth1_keys keys = {"ck", "cs", "t", "ts"};
     struct oauth1_request req = {"POST", "https://h/", NULL, "n", 1};
@@ -318,20 +318,20 @@ test_bad_input(void **state)
     for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
         out = (char *)1;
         err[0] = '\0';
-        assert_int_equal(oauth1_base_string("GET", bad_urls[i], NULL, NULL, 0,
-                                            &out, err),
-                         ERR_FAIL);
+        assert_int_equal(
+            oauth1_base_string("GET", bad_urls[i], NULL, NULL, 0, &out, err),
+            ERR_FAIL);
         assert_null(out);
         assert_true(strlen(err) > 10);
         assert_null(strstr(err, "secretq")); /* never echo the query */
     }
-    assert_int_equal(oauth1_base_string("GET", "https://h/", "a=%g", NULL, 0,
-                                        &out, err),
-                     ERR_FAIL);
+    assert_int_equal(
+        oauth1_base_string("GET", "https://h/", "a=%g", NULL, 0, &out, err),
+        ERR_FAIL);
     assert_non_null(strstr(err, "form body"));
-    assert_int_equal(oauth1_base_string(NULL, "https://h/", NULL, NULL, 0,
-                                        &out, err),
-                     ERR_FAIL);
+    assert_int_equal(
+        oauth1_base_string(NULL, "https://h/", NULL, NULL, 0, &out, err),
+        ERR_FAIL);
 
     req.timestamp = 0;
     assert_int_equal(oauth1_header(&keys, &req, &out, err), ERR_FAIL);
@@ -417,9 +417,39 @@ rnd(uint32_t n)
 
 /* Decoded text is built from these: every ASCII class, UTF-8 of 2-4 bytes. */
 static const char *const pieces[] = {
-    "a", "Z", "0", "-", ".", "_", "~", " ", "+", "%", "&", "=", "#", "!",
-    "*", "'", "(", ")", ";", ":", "@", "$", ",", "/", "?", "[", "]", "\"",
-    "\t", "\xc3\xa9", "\xe2\x98\x83", "\xe6\x97\xa5", "\xf0\x9f\x8e\x83",
+    "a",
+    "Z",
+    "0",
+    "-",
+    ".",
+    "_",
+    "~",
+    " ",
+    "+",
+    "%",
+    "&",
+    "=",
+    "#",
+    "!",
+    "*",
+    "'",
+    "(",
+    ")",
+    ";",
+    ":",
+    "@",
+    "$",
+    ",",
+    "/",
+    "?",
+    "[",
+    "]",
+    "\"",
+    "\t",
+    "\xc3\xa9",
+    "\xe2\x98\x83",
+    "\xe6\x97\xa5",
+    "\xf0\x9f\x8e\x83",
 };
 
 static void
