@@ -59,7 +59,7 @@ struct x_config {
                                * errors ("secretsmanager:spooky/x");
                                * NULL: "the X credentials" */
     const struct retry_policy *policy; /* NULL: retry_policy_api */
-    long timeout_ms;        /* metadata and post; 0: X_TIMEOUT_MS */
+    long timeout_ms;                   /* metadata and post; 0: X_TIMEOUT_MS */
     long upload_timeout_ms; /* media upload; 0: X_UPLOAD_TIMEOUT_MS */
 };
 
@@ -82,7 +82,7 @@ void x_free(struct x *x);
 
 /* How an operation ended. */
 enum x_outcome {
-    X_DONE,           /* done: the ids in the result are set */
+    X_DONE,         /* done: the ids in the result are set */
     X_RETRY,        /* transient trouble outlasted the retries: try later */
     X_RATE_LIMITED, /* 429: try again after wait_ms; not a failed attempt */
     X_DUPLICATE,    /* 403 duplicate content: the text is already posted
@@ -100,18 +100,18 @@ enum x_step {
 /* What an operation's callback receives; valid during the callback. */
 struct x_result {
     enum x_outcome outcome;
-    int rc;           /* 0; ERR_RETRY for X_RETRY and X_RATE_LIMITED;
-                       * ERR_FAIL for X_DUPLICATE and X_FAIL */
+    int rc; /* 0; ERR_RETRY for X_RETRY and X_RATE_LIMITED;
+             * ERR_FAIL for X_DUPLICATE and X_FAIL */
     enum x_step step;
-    long http_status; /* of the last reply, 0 if none arrived */
-    uint64_t wait_ms; /* X_RATE_LIMITED: until the limit resets, with
-                       * jitter (the 24-hour reset when that is spent) */
-    int credits_depleted; /* X_FAIL: 402 / no credits / usage cap: alert */
-    int auth_failed;  /* X_FAIL: X refused the credentials */
-    int attempts;     /* HTTP requests this operation sent */
+    long http_status;        /* of the last reply, 0 if none arrived */
+    uint64_t wait_ms;        /* X_RATE_LIMITED: until the limit resets, with
+                              * jitter (the 24-hour reset when that is spent) */
+    int credits_depleted;    /* X_FAIL: 402 / no credits / usage cap: alert */
+    int auth_failed;         /* X_FAIL: X refused the credentials */
+    int attempts;            /* HTTP requests this operation sent */
     char media_id[X_ID_LEN]; /* uploaded or given media, "" if none */
     char tweet_id[X_ID_LEN]; /* the new post, "" if none */
-    char err[ERR_LEN]; /* why, when outcome is not X_DONE */
+    char err[ERR_LEN];       /* why, when outcome is not X_DONE */
 };
 
 /* One running operation.  The pointer is dead once the callback starts. */
@@ -148,9 +148,8 @@ struct x_op *x_media_metadata(struct x *x, const char *media_id,
  * X_DUPLICATE: the first attempt did post.
  */
 struct x_op *x_tweet(struct x *x, const char *text,
-                     const char *const *media_ids, size_t n,
-                     const char *job_id, x_done_cb cb, void *arg,
-                     char err[ERR_LEN]);
+                     const char *const *media_ids, size_t n, const char *job_id,
+                     x_done_cb cb, void *arg, char err[ERR_LEN]);
 
 /* One image post for x_post_image(); everything is copied. */
 struct x_post {
@@ -159,7 +158,7 @@ struct x_post {
     const char *media_type;
     const char *alt_text; /* NULL or "": no metadata request */
     const char *text;
-    const char *job_id;   /* may be NULL */
+    const char *job_id; /* may be NULL */
 };
 
 /*
@@ -169,8 +168,8 @@ struct x_post {
  * post can later call x_tweet() with it (media stay usable for about a
  * day).  NULL with err filled when the input is refused up front.
  */
-struct x_op *x_post_image(struct x *x, const struct x_post *post,
-                          x_done_cb cb, void *arg, char err[ERR_LEN]);
+struct x_op *x_post_image(struct x *x, const struct x_post *post, x_done_cb cb,
+                          void *arg, char err[ERR_LEN]);
 
 /* Stop op (a request in flight is abandoned, a wait cancelled) and free
  * it; its callback does not run.  NULL is a no-op. */

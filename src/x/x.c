@@ -21,6 +21,7 @@
 #include "x/oauth1.h"
 #include "x/x.h"
 #include "x/xerr.h"
+#include "x/xtext.h"
 
 #define X_STEPS_MAX 3
 /* A clock this far from X's (by a 401's Date header) is corrected. */
@@ -77,7 +78,10 @@ struct x_op {
 /* ---- credentials ---- */
 
 static const char *const x_cred_names[4] = {
-    "API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET",
+    "API_KEY",
+    "API_SECRET",
+    "ACCESS_TOKEN",
+    "ACCESS_TOKEN_SECRET",
 };
 
 static char **
@@ -131,8 +135,7 @@ x_cred_get(json_t *root, int i, char **out, char *bad, size_t size)
         *out = mem_strdup(s);
         return 0;
     }
-    snprintf(bad + n, size - n, "%s%s %s", n ? "; " : "", x_cred_names[i],
-             why);
+    snprintf(bad + n, size - n, "%s%s %s", n ? "; " : "", x_cred_names[i], why);
     return ERR_FAIL;
 }
 
@@ -149,13 +152,15 @@ x_creds_parse(const char *json, char err[ERR_LEN])
 
     json_get_alloc_funcs(&old_malloc, &old_free);
     json_set_alloc_funcs(malloc, x_wiping_free);
-    root = json != NULL ? json_loads(json, JSON_REJECT_DUPLICATES, &jerr)
-                        : NULL;
+    root =
+        json != NULL ? json_loads(json, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!json_is_object(root)) {
         /* jerr.text may quote the input: give the position only. */
         if (root == NULL && json != NULL)
-            snprintf(err, ERR_LEN, "X credentials are not valid JSON "
-                     "(line %d, column %d)", jerr.line, jerr.column);
+            snprintf(err, ERR_LEN,
+                     "X credentials are not valid JSON "
+                     "(line %d, column %d)",
+                     jerr.line, jerr.column);
         else
             snprintf(err, ERR_LEN, "X credentials are not a JSON object");
         rc = ERR_FAIL;
@@ -227,15 +232,17 @@ x_image_check(const void *data, size_t len, const char *media_type,
         return ERR_FAIL;
     }
     if (len > X_IMAGE_MAX) {
-        snprintf(err, ERR_LEN, "media upload: the image is %zu bytes; X "
-                 "takes at most %u", len, X_IMAGE_MAX);
+        snprintf(err, ERR_LEN,
+                 "media upload: the image is %zu bytes; X "
+                 "takes at most %u",
+                 len, X_IMAGE_MAX);
         return ERR_FAIL;
     }
-    if (media_type == NULL ||
-        (strcmp(media_type, "image/png") != 0 &&
-         strcmp(media_type, "image/jpeg") != 0 &&
-         strcmp(media_type, "image/webp") != 0)) {
-        snprintf(err, ERR_LEN, "media upload: media type must be "
+    if (media_type == NULL || (strcmp(media_type, "image/png") != 0 &&
+                               strcmp(media_type, "image/jpeg") != 0 &&
+                               strcmp(media_type, "image/webp") != 0)) {
+        snprintf(err, ERR_LEN,
+                 "media upload: media type must be "
                  "image/png, image/jpeg or image/webp");
         return ERR_FAIL;
     }
@@ -287,8 +294,7 @@ x_ids_check(const char *const *ids, size_t n, char err[ERR_LEN])
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(ids[i], ids[j]) == 0) {
-                snprintf(err, ERR_LEN, "post: media id %s repeated",
-                         ids[i]);
+                snprintf(err, ERR_LEN, "post: media id %s repeated", ids[i]);
                 return ERR_FAIL;
             }
         }
@@ -307,7 +313,8 @@ x_boundary(const void *data, size_t len, char out[48], char err[ERR_LEN])
 
     for (int tries = 0; tries < 4; tries++) {
         if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-            snprintf(err, ERR_LEN, "media upload: no random bytes for a "
+            snprintf(err, ERR_LEN,
+                     "media upload: no random bytes for a "
                      "multipart boundary");
             return ERR_RETRY;
         }
@@ -317,7 +324,8 @@ x_boundary(const void *data, size_t len, char out[48], char err[ERR_LEN])
         if (memmem(data, len, out, strlen(out)) == NULL)
             return 0;
     }
-    snprintf(err, ERR_LEN, "media upload: no boundary absent from the "
+    snprintf(err, ERR_LEN,
+             "media upload: no boundary absent from the "
              "image");
     return ERR_RETRY;
 }
@@ -388,8 +396,7 @@ x_json_metadata(const char *media_id, const char *alt, char err[ERR_LEN])
 /* {"text":"<text>","media":{"media_ids":["<id>",...]}}, media left out
  * when n is 0. */
 static char *
-x_json_tweet(const char *text, char *const *ids, size_t n,
-             char err[ERR_LEN])
+x_json_tweet(const char *text, char *const *ids, size_t n, char err[ERR_LEN])
 {
     json_t *root = json_object(), *media, *arr;
     int ok = json_object_set_new(root, "text", json_string(text)) == 0;
@@ -408,10 +415,14 @@ x_json_tweet(const char *text, char *const *ids, size_t n,
 /* ---- the client ---- */
 
 static const char *const x_step_paths[] = {
-    "/2/media/upload", "/2/media/metadata", "/2/tweets",
+    "/2/media/upload",
+    "/2/media/metadata",
+    "/2/tweets",
 };
 static const char *const x_step_names[] = {
-    "media upload", "alt text", "post",
+    "media upload",
+    "alt text",
+    "post",
 };
 
 static int
@@ -427,8 +438,7 @@ x_base_url_ok(const char *url)
         host = url + 7;
     else
         return 0;
-    return *host != '\0' && *host != '/' &&
-           strpbrk(url, "?#@ \t\r\n") == NULL;
+    return *host != '\0' && *host != '/' && strpbrk(url, "?#@ \t\r\n") == NULL;
 }
 
 struct x *
@@ -455,7 +465,8 @@ x_new(uv_loop_t *loop, struct http *engine, const struct x_creds *creds,
         }
     }
     if (!x_base_url_ok(cfg->api_base_url)) {
-        snprintf(err, ERR_LEN, "X API base URL must be http(s)://host "
+        snprintf(err, ERR_LEN,
+                 "X API base URL must be http(s)://host "
                  "without user info, query or fragment");
         return NULL;
     }
@@ -472,9 +483,8 @@ x_new(uv_loop_t *loop, struct http *engine, const struct x_creds *creds,
                                                      : "the X credentials");
     x->policy = cfg->policy != NULL ? cfg->policy : &retry_policy_api;
     x->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : X_TIMEOUT_MS;
-    x->upload_timeout_ms = cfg->upload_timeout_ms > 0
-                               ? cfg->upload_timeout_ms
-                               : X_UPLOAD_TIMEOUT_MS;
+    x->upload_timeout_ms = cfg->upload_timeout_ms > 0 ? cfg->upload_timeout_ms
+                                                      : X_UPLOAD_TIMEOUT_MS;
     retry_quota_init(&x->quota, 0);
     return x;
 }
@@ -589,7 +599,7 @@ x_outcome_name(enum x_outcome o)
     };
 
     return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o]
-                                                           : "unknown";
+                                                          : "unknown";
 }
 
 static const char *
@@ -599,9 +609,8 @@ x_op_step_name(const struct x_op *op)
 }
 
 /* One log line about the current request (resp may be NULL). */
-static void
-x_log(const struct x_op *op, const struct http_resp *resp, int prio,
-      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void x_log(const struct x_op *op, const struct http_resp *resp, int prio,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
 x_log(const struct x_op *op, const struct http_resp *resp, int prio,
@@ -630,20 +639,19 @@ x_log(const struct x_op *op, const struct http_resp *resp, int prio,
 
 /* End op: fill the result, log why (unless outcome is X_DONE), run the
  * callback, free op. */
-static void
-x_end(struct x_op *op, enum x_outcome outcome,
-      const struct http_resp *resp, int prio, const char *fmt, ...)
+static void x_end(struct x_op *op, enum x_outcome outcome,
+                  const struct http_resp *resp, int prio, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static void
-x_end(struct x_op *op, enum x_outcome outcome,
-      const struct http_resp *resp, int prio, const char *fmt, ...)
+x_end(struct x_op *op, enum x_outcome outcome, const struct http_resp *resp,
+      int prio, const char *fmt, ...)
 {
     struct x_result *res = &op->res;
     va_list ap;
 
     res->outcome = outcome;
-    res->rc = outcome == X_DONE ? 0
+    res->rc = outcome == X_DONE                                 ? 0
               : outcome == X_RETRY || outcome == X_RATE_LIMITED ? ERR_RETRY
                                                                 : ERR_FAIL;
     res->step = op->steps[op->cur];
@@ -671,9 +679,8 @@ x_attempt(struct x_op *op, char err[ERR_LEN])
 {
     struct x *x = op->x;
     int upload = op->steps[op->cur] == X_STEP_UPLOAD;
-    struct oauth1_keys keys = {x->creds.consumer_key,
-                               x->creds.consumer_secret, x->creds.token,
-                               x->creds.token_secret};
+    struct oauth1_keys keys = {x->creds.consumer_key, x->creds.consumer_secret,
+                               x->creds.token, x->creds.token_secret};
     struct oauth1_request r = {"POST", op->url, NULL, NULL, x_now(x)};
     char nonce[OAUTH1_NONCE_LEN + 1], *auth = NULL;
     struct http_req *req;
@@ -686,9 +693,9 @@ x_attempt(struct x_op *op, char err[ERR_LEN])
     rc = req == NULL || http_req_add_header(req, auth) != 0;
     mem_free_secret_str(auth);
     rc |= http_req_add_header(req, "Accept: application/json") != 0;
-    rc |= http_req_add_header(req, upload ? op->upload_ctype
-                                          : "Content-Type: application/json")
-          != 0;
+    rc |= http_req_add_header(req, upload
+                                       ? op->upload_ctype
+                                       : "Content-Type: application/json") != 0;
     http_req_set_body(req, upload ? op->upload_body : op->json_body,
                       upload ? op->upload_len : strlen(op->json_body));
     http_req_set_timeouts(req, 0,
@@ -716,8 +723,8 @@ x_wait_fire(uv_timer_t *timer)
 
     x_wait_cancel(op);
     if ((rc = x_attempt(op, err)) != 0)
-        x_end(op, rc == ERR_FAIL ? X_FAIL : X_RETRY, NULL, LOG_WARNING,
-              "%s", err);
+        x_end(op, rc == ERR_FAIL ? X_FAIL : X_RETRY, NULL, LOG_WARNING, "%s",
+              err);
 }
 
 static void
@@ -747,8 +754,7 @@ x_step_begin(struct x_op *op, char err[ERR_LEN])
     if (step == X_STEP_METADATA)
         op->json_body = x_json_metadata(op->res.media_id, op->alt_text, err);
     else if (step == X_STEP_TWEET)
-        op->json_body = x_json_tweet(op->text, op->media_ids, op->n_media,
-                                     err);
+        op->json_body = x_json_tweet(op->text, op->media_ids, op->n_media, err);
     if (step != X_STEP_UPLOAD && op->json_body == NULL)
         return ERR_FAIL;
     return x_attempt(op, err);
@@ -769,8 +775,8 @@ x_step_done(struct x_op *op)
     if (op->steps[op->cur] == X_STEP_TWEET && op->n_media == 0)
         op->media_ids[op->n_media++] = mem_strdup(op->res.media_id);
     if ((rc = x_step_begin(op, err)) != 0)
-        x_end(op, rc == ERR_FAIL ? X_FAIL : X_RETRY, NULL, LOG_WARNING,
-              "%s", err);
+        x_end(op, rc == ERR_FAIL ? X_FAIL : X_RETRY, NULL, LOG_WARNING, "%s",
+              err);
 }
 
 /* Copy the reply's data.id into out if it is an X id. */
@@ -779,8 +785,8 @@ x_reply_id(const struct http_resp *resp, char out[X_ID_LEN])
 {
     json_t *root = json_loadb(resp->body.data != NULL ? resp->body.data : "",
                               resp->body.len, 0, NULL);
-    const char *id = json_string_value(
-        json_object_get(json_object_get(root, "data"), "id"));
+    const char *id =
+        json_string_value(json_object_get(json_object_get(root, "data"), "id"));
     int ok = x_id_ok(id);
 
     if (ok)
@@ -803,14 +809,12 @@ x_take_reply(struct x_op *op, const struct http_resp *resp)
     case X_STEP_METADATA:
         break;
     }
-    return xerr_parse(resp->body.data, resp->body.len, &p) == 0 ? ERR_FAIL
-                                                                : 0;
+    return xerr_parse(resp->body.data, resp->body.len, &p) == 0 ? ERR_FAIL : 0;
 }
 
 /* Try the step again after a backoff if the policy allows; else end. */
 static void
-x_retry_or_end(struct x_op *op, const struct http_resp *resp,
-               const char *why)
+x_retry_or_end(struct x_op *op, const struct http_resp *resp, const char *why)
 {
     struct retry_outcome o = {resp->curl_code, resp->status, NULL, NULL, 0};
     struct x *x = op->x;
@@ -853,8 +857,7 @@ x_clock_corrected(struct x_op *op, const struct http_resp *resp)
 }
 
 static void
-x_rate_limited(struct x_op *op, const struct http_resp *resp,
-               const char *why)
+x_rate_limited(struct x_op *op, const struct http_resp *resp, const char *why)
 {
     struct xerr_limits l = {
         http_resp_header(resp, "x-rate-limit-reset"),
@@ -865,26 +868,26 @@ x_rate_limited(struct x_op *op, const struct http_resp *resp,
         http_resp_header(resp, "x-app-limit-24hour-remaining"),
     };
     time_t date;
-    long long now = http_resp_date(resp, &date) == 0 ? (long long)date
-                                                     : x_now(op->x);
+    long long now =
+        http_resp_date(resp, &date) == 0 ? (long long)date : x_now(op->x);
 
     op->res.wait_ms = xerr_rate_limit_wait_ms(&l, now, retry_random());
     x_end(op, X_RATE_LIMITED, resp, LOG_NOTICE,
-          "%s: rate limited (%s); try again in %llu s", x_op_step_name(op),
-          why, (unsigned long long)(op->res.wait_ms + 999) / 1000);
+          "%s: rate limited (%s); try again in %llu s", x_op_step_name(op), why,
+          (unsigned long long)(op->res.wait_ms + 999) / 1000);
 }
 
 static void
-x_auth_failed(struct x_op *op, const struct http_resp *resp,
-              const char *why)
+x_auth_failed(struct x_op *op, const struct http_resp *resp, const char *why)
 {
     char err[ERR_LEN];
     int rc;
 
     if (x_clock_corrected(op, resp)) {
-        x_log(op, resp, LOG_NOTICE, "%s: %s; our clock is %lld s off X's, "
-              "signing again with X's time", x_op_step_name(op), why,
-              -op->x->clock_offset_s);
+        x_log(op, resp, LOG_NOTICE,
+              "%s: %s; our clock is %lld s off X's, "
+              "signing again with X's time",
+              x_op_step_name(op), why, -op->x->clock_offset_s);
         if ((rc = x_attempt(op, err)) != 0)
             x_end(op, rc == ERR_FAIL ? X_FAIL : X_RETRY, NULL, LOG_WARNING,
                   "%s", err);
@@ -927,15 +930,19 @@ x_replied(struct x_op *op, const struct http_resp *resp)
         break;
     case XERR_CREDITS:
         op->res.credits_depleted = 1;
-        x_end(op, X_FAIL, resp, LOG_ERR, "%s: X account out of credits "
-              "(%s)", name, why);
+        x_end(op, X_FAIL, resp, LOG_ERR,
+              "%s: X account out of credits "
+              "(%s)",
+              name, why);
         break;
     case XERR_AUTH:
         x_auth_failed(op, resp, why);
         break;
     case XERR_DUPLICATE:
-        x_end(op, X_DUPLICATE, resp, LOG_NOTICE, "%s: X already has a "
-              "post with this text (%s)", name, why);
+        x_end(op, X_DUPLICATE, resp, LOG_NOTICE,
+              "%s: X already has a "
+              "post with this text (%s)",
+              name, why);
         break;
     case XERR_TRANSIENT:
         x_retry_or_end(op, resp, why);
@@ -943,8 +950,10 @@ x_replied(struct x_op *op, const struct http_resp *resp)
     case XERR_NONE:
         /* XXX: a 2xx post reply without an id ends as X_FAIL although the
          * post may exist; a later x_tweet() would then meet X_DUPLICATE. */
-        x_end(op, X_FAIL, resp, LOG_WARNING, "%s: HTTP %ld without the "
-              "expected data.id", name, resp->status);
+        x_end(op, X_FAIL, resp, LOG_WARNING,
+              "%s: HTTP %ld without the "
+              "expected data.id",
+              name, resp->status);
         break;
     case XERR_PERMANENT:
         x_end(op, X_FAIL, resp, LOG_WARNING, "%s: %s", name, why);
@@ -985,11 +994,15 @@ x_text_check(const char *text, size_t n_media, char err[ERR_LEN])
         snprintf(err, ERR_LEN, "post: text missing or not valid UTF-8");
         return ERR_FAIL;
     }
-    if (*text == '\0' && n_media == 0) {
+    if (*text == '\0') {
+        if (n_media > 0)
+            return 0;
         snprintf(err, ERR_LEN, "post: empty text and no media");
         return ERR_FAIL;
     }
-    return 0;
+    /* X's weighted count, so an over-long caption costs no upload; its
+     * messages call the text "caption". */
+    return xtext_check(text, err) != 0 ? ERR_FAIL : 0;
 }
 
 static int
@@ -1002,10 +1015,11 @@ x_op_set_image(struct x_op *op, const void *image, size_t len,
     if ((rc = x_image_check(image, len, media_type, err)) != 0 ||
         (rc = x_boundary(image, len, boundary, err)) != 0)
         return rc;
-    op->upload_body = x_multipart(image, len, media_type, boundary,
-                                  &op->upload_len);
+    op->upload_body =
+        x_multipart(image, len, media_type, boundary, &op->upload_len);
     op->upload_ctype = mem_printf("Content-Type: multipart/form-data; "
-                                  "boundary=%s", boundary);
+                                  "boundary=%s",
+                                  boundary);
     return 0;
 }
 
@@ -1052,8 +1066,7 @@ x_media_upload(struct x *x, const void *image, size_t len,
 
 struct x_op *
 x_media_metadata(struct x *x, const char *media_id, const char *alt_text,
-                 const char *job_id, x_done_cb cb, void *arg,
-                 char err[ERR_LEN])
+                 const char *job_id, x_done_cb cb, void *arg, char err[ERR_LEN])
 {
     struct x_op *op;
 
@@ -1073,9 +1086,8 @@ x_media_metadata(struct x *x, const char *media_id, const char *alt_text,
 }
 
 struct x_op *
-x_tweet(struct x *x, const char *text, const char *const *media_ids,
-        size_t n, const char *job_id, x_done_cb cb, void *arg,
-        char err[ERR_LEN])
+x_tweet(struct x *x, const char *text, const char *const *media_ids, size_t n,
+        const char *job_id, x_done_cb cb, void *arg, char err[ERR_LEN])
 {
     struct x_op *op;
 
@@ -1094,11 +1106,10 @@ x_tweet(struct x *x, const char *text, const char *const *media_ids,
 }
 
 struct x_op *
-x_post_image(struct x *x, const struct x_post *post, x_done_cb cb,
-             void *arg, char err[ERR_LEN])
+x_post_image(struct x *x, const struct x_post *post, x_done_cb cb, void *arg,
+             char err[ERR_LEN])
 {
-    int alt = post != NULL && post->alt_text != NULL &&
-              *post->alt_text != '\0';
+    int alt = post != NULL && post->alt_text != NULL && *post->alt_text != '\0';
     struct x_op *op;
 
     if (!x_args_ok(x, cb, err))

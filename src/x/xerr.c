@@ -172,8 +172,7 @@ enum xerr_class
 xerr_classify(long http_status, const struct xerr_problem *p)
 {
     int cls = xerr_classify_problem(p);
-    int has_problem = p != NULL && (p->type[0] != '\0' ||
-                                    p->title[0] != '\0' ||
+    int has_problem = p != NULL && (p->type[0] != '\0' || p->title[0] != '\0' ||
                                     p->detail[0] != '\0');
 
     if (cls >= 0)
@@ -186,9 +185,8 @@ xerr_classify(long http_status, const struct xerr_problem *p)
         return XERR_RATE_LIMITED;
     if (http_status == 401)
         return XERR_AUTH;
-    if (http_status == 408 ||
-        (http_status >= 500 && http_status <= 599 && http_status != 501 &&
-         http_status != 505))
+    if (http_status == 408 || (http_status >= 500 && http_status <= 599 &&
+                               http_status != 501 && http_status != 505))
         return XERR_TRANSIENT;
     return XERR_PERMANENT;
 }
@@ -261,8 +259,7 @@ xerr_exhausted(const char *reset, const char *remaining, long long *latest)
 }
 
 uint64_t
-xerr_rate_limit_wait_ms(const struct xerr_limits *l, long long now,
-                        double rnd)
+xerr_rate_limit_wait_ms(const struct xerr_limits *l, long long now, double rnd)
 {
     long long reset = 0;
     uint64_t wait;

@@ -295,6 +295,9 @@ class XClientTests(unittest.TestCase):
             (("tweet", "x", "1", "1"), "repeated"),
             (("tweet", "x", "1", "2", "3", "4", "5"), "5 media ids"),
             (("metadata", "1", "a" * 1001), "1001 characters"),
+            (("tweet", "\u6708" * 141), "caption is 282 weighted"),
+            (("post", self.png_path, "image/png", "alt", "\u6708" * 141),
+             "caption is 282 weighted"),
         ]
         for args, why in cases:
             r, _ = self.run_x(*args)

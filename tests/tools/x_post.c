@@ -60,12 +60,12 @@ print_result(const struct x_result *r)
 {
     static const char *const steps[] = {"upload", "metadata", "tweet"};
     json_t *o = json_pack(
-        "{s:s, s:i, s:s, s:i, s:I, s:b, s:b, s:i, s:s, s:s, s:s}",
-        "outcome", x_outcome_name(r->outcome), "rc", r->rc, "step",
-        steps[r->step], "http_status", (int)r->http_status, "wait_ms",
-        (json_int_t)r->wait_ms, "credits_depleted", r->credits_depleted,
-        "auth_failed", r->auth_failed, "attempts", r->attempts, "media_id",
-        r->media_id, "tweet_id", r->tweet_id, "err", r->err);
+        "{s:s, s:i, s:s, s:i, s:I, s:b, s:b, s:i, s:s, s:s, s:s}", "outcome",
+        x_outcome_name(r->outcome), "rc", r->rc, "step", steps[r->step],
+        "http_status", (int)r->http_status, "wait_ms", (json_int_t)r->wait_ms,
+        "credits_depleted", r->credits_depleted, "auth_failed", r->auth_failed,
+        "attempts", r->attempts, "media_id", r->media_id, "tweet_id",
+        r->tweet_id, "err", r->err);
     char *s = json_dumps(o, JSON_COMPACT);
 
     printf("%s\n", s);
@@ -124,11 +124,10 @@ start(struct run *run, int argc, char **argv, const char *job_id,
         op = x_post_image(run->x, &p, done, run, err);
     } else if (strcmp(cmd, "upload") == 0 && argc == 3) {
         image = slurp(argv[1], &len);
-        op = x_media_upload(run->x, image, len, argv[2], job_id, done, run,
-                            err);
+        op =
+            x_media_upload(run->x, image, len, argv[2], job_id, done, run, err);
     } else if (strcmp(cmd, "metadata") == 0 && argc == 3) {
-        op = x_media_metadata(run->x, argv[1], argv[2], job_id, done, run,
-                              err);
+        op = x_media_metadata(run->x, argv[1], argv[2], job_id, done, run, err);
     } else if (strcmp(cmd, "tweet") == 0 && argc >= 2) {
         op = x_tweet(run->x, argv[1], (const char *const *)argv + 2,
                      (size_t)argc - 2, job_id, done, run, err);
@@ -188,8 +187,7 @@ main(int argc, char **argv)
     if (run.x != NULL)
         run.op = start(&run, argc - i - 2, argv + i + 2, job_id, err);
     if (run.op == NULL) {
-        json_t *o = json_pack("{s:s, s:s}", "outcome", "refused", "err",
-                              err);
+        json_t *o = json_pack("{s:s, s:s}", "outcome", "refused", "err", err);
         char *s = json_dumps(o, JSON_COMPACT);
 
         printf("%s\n", s);

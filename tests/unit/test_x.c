@@ -6,10 +6,10 @@
  * The requests themselves are tested against the stand-in
  * (tests/proc/test_x_client.py).
  */
+#include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +22,9 @@
 
 /* ---- credentials ---- */
 
-#define GOOD_CREDS                                                         \
-    "{\"API_KEY\":\"ck-abc\",\"API_SECRET\":\"cs/sec+ret=1\","            \
-    "\"ACCESS_TOKEN\":\"1712-tok\",\"ACCESS_TOKEN_SECRET\":\"ts~sec.2\","  \
+#define GOOD_CREDS                                                             \
+    "{\"API_KEY\":\"ck-abc\",\"API_SECRET\":\"cs/sec+ret=1\","                 \
+    "\"ACCESS_TOKEN\":\"1712-tok\",\"ACCESS_TOKEN_SECRET\":\"ts~sec.2\","      \
     "\"BEARER_TOKEN\":\"AAAA%2Fbearer\"}"
 
 static const char *const secret_values[] = {
@@ -34,8 +34,7 @@ static const char *const secret_values[] = {
 static void
 assert_no_secret(const char *text)
 {
-    for (size_t i = 0; i < sizeof(secret_values) / sizeof(*secret_values);
-         i++)
+    for (size_t i = 0; i < sizeof(secret_values) / sizeof(*secret_values); i++)
         assert_null(strstr(text, secret_values[i]));
 }
 
@@ -60,8 +59,8 @@ test_creds_good(void **state)
 static void
 test_creds_missing_fields(void **state)
 {
-    static const char *const vals[4] = {"ck-abc", "cs/sec+ret=1",
-                                        "1712-tok", "ts~sec.2"};
+    static const char *const vals[4] = {"ck-abc", "cs/sec+ret=1", "1712-tok",
+                                        "ts~sec.2"};
 
     for (int mask = 0; mask < 15; mask++) {
         json_t *o = json_pack("{s:s}", "BEARER_TOKEN", "AAAA%2Fbearer");
@@ -70,8 +69,7 @@ test_creds_missing_fields(void **state)
 
         for (int i = 0; i < 4; i++)
             if (mask & (1 << i))
-                json_object_set_new(o, x_cred_names[i],
-                                    json_string(vals[i]));
+                json_object_set_new(o, x_cred_names[i], json_string(vals[i]));
         text = json_dumps(o, 0);
         c = x_creds_parse(text, err);
         assert_null(c);
@@ -108,7 +106,8 @@ test_creds_bad_values(void **state)
          "\"ACCESS_TOKEN\":\" 1712-tok\",\"ACCESS_TOKEN_SECRET\":\"ts~sec.2\"}",
          "ACCESS_TOKEN has surrounding blanks"},
         {"{\"API_KEY\":\"ck-abc\",\"API_SECRET\":\"cs/sec+ret=1\","
-         "\"ACCESS_TOKEN\":\"1712-tok\",\"ACCESS_TOKEN_SECRET\":\"ts\\u0001~sec.2\"}",
+         "\"ACCESS_TOKEN\":\"1712-tok\",\"ACCESS_TOKEN_SECRET\":\"ts\\u0001~"
+         "sec.2\"}",
          "ACCESS_TOKEN_SECRET has surrounding blanks or control"},
         {"{\"API_KEY\":null,\"API_SECRET\":[\"cs/sec+ret=1\"],"
          "\"ACCESS_TOKEN\":\"1712-tok\",\"ACCESS_TOKEN_SECRET\":\"ts~sec.2\"}",
@@ -191,7 +190,7 @@ test_id_ok(void **state)
 {
     assert_true(x_id_ok("1"));
     assert_true(x_id_ok("1880028106020515840"));
-    assert_true(x_id_ok("9999999999999999999")); /* 19 digits */
+    assert_true(x_id_ok("9999999999999999999"));   /* 19 digits */
     assert_false(x_id_ok("18800281060205158401")); /* 20 */
     assert_false(x_id_ok(""));
     assert_false(x_id_ok(NULL));
@@ -212,8 +211,7 @@ test_image_check(void **state)
 
     assert_int_equal(x_image_check(png, sizeof(png), "image/png", err), 0);
     assert_int_equal(x_image_check(jpg, sizeof(jpg), "image/jpeg", err), 0);
-    assert_int_equal(x_image_check(webp, sizeof(webp), "image/webp", err),
-                     0);
+    assert_int_equal(x_image_check(webp, sizeof(webp), "image/webp", err), 0);
     assert_int_equal(x_image_check(png, sizeof(png), "image/jpeg", err),
                      ERR_FAIL);
     assert_non_null(strstr(err, "not image/jpeg"));
@@ -223,8 +221,7 @@ test_image_check(void **state)
     assert_int_equal(x_image_check(png, sizeof(png), "image/gif", err),
                      ERR_FAIL);
     assert_non_null(strstr(err, "media type"));
-    assert_int_equal(x_image_check(png, sizeof(png), "image/png\r\nX: y",
-                                   err),
+    assert_int_equal(x_image_check(png, sizeof(png), "image/png\r\nX: y", err),
                      ERR_FAIL);
     assert_int_equal(x_image_check(png, sizeof(png), NULL, err), ERR_FAIL);
     assert_int_equal(x_image_check(png, 0, "image/png", err), ERR_FAIL);
@@ -302,8 +299,19 @@ test_text_check(void **state)
     assert_int_equal(x_text_check(NULL, 1, err), ERR_FAIL);
     assert_int_equal(x_text_check("bad \xc3 utf-8", 1, err), ERR_FAIL);
     assert_int_equal(x_text_check("overlong \xc0\xaf", 1, err), ERR_FAIL);
-    assert_int_equal(x_text_check("surrogate \xed\xa0\x80", 1, err),
-                     ERR_FAIL);
+    assert_int_equal(x_text_check("surrogate \xed\xa0\x80", 1, err), ERR_FAIL);
+    /* X's weighted length: 140 CJK characters weigh 280, 141 too many */
+    {
+        char *ok = repeat("\xe6\x9c\x88", 140);
+        char *over = repeat("\xe6\x9c\x88", 141);
+
+        assert_int_equal(x_text_check(ok, 0, err), 0);
+        assert_int_equal(x_text_check(over, 1, err), ERR_FAIL);
+        assert_non_null(strstr(err, "282"));
+        free(ok);
+        free(over);
+    }
+    assert_int_equal(x_text_check("bad \xef\xbb\xbf BOM", 0, err), ERR_FAIL);
 }
 
 static void
@@ -351,12 +359,11 @@ test_new_and_refusals(void **state)
     /* bad input is refused before anything is sent or scheduled */
     assert_null(x_tweet(x, "", NULL, 0, NULL, never_called, NULL, err));
     assert_null(x_tweet(x, "hi", NULL, 0, NULL, NULL, NULL, err));
-    assert_null(x_media_metadata(x, "1", "", NULL, never_called, NULL,
-                                 err));
-    assert_null(x_media_metadata(x, "x1", "alt", NULL, never_called,
-                                 NULL, err));
-    assert_null(x_media_upload(x, "GIF89a", 6, "image/gif", NULL,
-                               never_called, NULL, err));
+    assert_null(x_media_metadata(x, "1", "", NULL, never_called, NULL, err));
+    assert_null(
+        x_media_metadata(x, "x1", "alt", NULL, never_called, NULL, err));
+    assert_null(x_media_upload(x, "GIF89a", 6, "image/gif", NULL, never_called,
+                               NULL, err));
     assert_null(x_post_image(x, NULL, never_called, NULL, err));
     assert_null(x->ops);
     x_free(x);
@@ -476,23 +483,24 @@ test_multipart_binary(void **state)
         img[i] = "\r\n-\0ab"[i % 6] ^ (unsigned char)(i / 6 % 3);
     assert_int_equal(x_boundary(img, n, boundary, err), 0);
     body = x_multipart(img, n, "image/jpeg", boundary, &len);
-    assert_int_equal(part_at(body, len, boundary, 0, &head, &content,
-                             &clen), 0);
+    assert_int_equal(part_at(body, len, boundary, 0, &head, &content, &clen),
+                     0);
     assert_int_equal(clen, strlen("tweet_image"));
     assert_memory_equal(content, "tweet_image", clen);
-    assert_int_equal(part_at(body, len, boundary, 1, &head, &content,
-                             &clen), 0);
+    assert_int_equal(part_at(body, len, boundary, 1, &head, &content, &clen),
+                     0);
     assert_memory_equal(content, "image/jpeg", clen);
-    assert_int_equal(part_at(body, len, boundary, 2, &head, &content,
-                             &clen), 0);
-    assert_true(strncmp(head, "Content-Disposition: form-data; "
-                              "name=\"media\"; filename=\"image.jpeg\"\r\n"
-                              "Content-Type: image/jpeg\r\n\r\n",
+    assert_int_equal(part_at(body, len, boundary, 2, &head, &content, &clen),
+                     0);
+    assert_true(strncmp(head,
+                        "Content-Disposition: form-data; "
+                        "name=\"media\"; filename=\"image.jpeg\"\r\n"
+                        "Content-Type: image/jpeg\r\n\r\n",
                         (size_t)(content - head)) == 0);
     assert_int_equal(clen, n);
     assert_memory_equal(content, img, n);
-    assert_int_equal(part_at(body, len, boundary, 3, &head, &content,
-                             &clen), -1);
+    assert_int_equal(part_at(body, len, boundary, 3, &head, &content, &clen),
+                     -1);
     assert_memory_equal(body + len - strlen(boundary) - 8, "\r\n--", 4);
     assert_memory_equal(body + len - 4, "--\r\n", 4);
     free(body);
@@ -515,7 +523,8 @@ assert_no_raw_control(const char *s)
         assert_true((unsigned char)*s >= 0x20);
 }
 
-static const char tricky[] = "A \"spooky\" moon \\ over Pi\xc3\xb1" "a "
+static const char tricky[] = "A \"spooky\" moon \\ over Pi\xc3\xb1"
+                             "a "
                              "Colada\n\ttab \x01 </script> \xf0\x9f\x8e\x83"
                              " \xe2\x80\xa8";
 
@@ -558,8 +567,7 @@ test_json_tweet(void **state)
     assert_no_raw_control(s);
     j = load(s);
     assert_int_equal(json_object_size(j), 1);
-    assert_string_equal(json_string_value(json_object_get(j, "text")),
-                        tricky);
+    assert_string_equal(json_string_value(json_object_get(j, "text")), tricky);
     json_decref(j);
     free(s);
 
@@ -570,8 +578,7 @@ test_json_tweet(void **state)
     arr = json_object_get(json_object_get(j, "media"), "media_ids");
     assert_int_equal(json_array_size(arr), 2);
     for (size_t i = 0; i < 2; i++) /* strings, never numbers */
-        assert_string_equal(json_string_value(json_array_get(arr, i)),
-                            ids[i]);
+        assert_string_equal(json_string_value(json_array_get(arr, i)), ids[i]);
     /* the digits are quoted in the text itself */
     assert_non_null(strstr(s, "[\"9223372036854775807\","));
     json_decref(j);
@@ -669,20 +676,19 @@ static const struct problem_case problems[] = {
      "\"https://api.twitter.com/2/problems/resource-not-found\"}]}",
      XERR_PERMANENT, "resource-not-found", "Could not find media"},
     /* a 200 with data and nothing wrong */
-    {200, "{\"data\":{\"id\":\"1880028106020515840\"}}", XERR_NONE, NULL,
-     NULL},
-    {201, "{\"data\":{\"id\":\"1\",\"text\":\"hi\"},\"errors\":[]}",
-     XERR_NONE, NULL, NULL},
+    {200, "{\"data\":{\"id\":\"1880028106020515840\"}}", XERR_NONE, NULL, NULL},
+    {201, "{\"data\":{\"id\":\"1\",\"text\":\"hi\"},\"errors\":[]}", XERR_NONE,
+     NULL, NULL},
     /* v1.1-style body */
-    {404, "{\"errors\":[{\"message\":\"Sorry, that page does not exist\","
-          "\"code\":34}]}",
+    {404,
+     "{\"errors\":[{\"message\":\"Sorry, that page does not exist\","
+     "\"code\":34}]}",
      XERR_PERMANENT, "", "page does not exist"},
     {503,
      "{\"title\":\"Service Unavailable\",\"detail\":\"Service Unavailable\""
      ",\"type\":\"about:blank\",\"status\":503}",
      XERR_TRANSIENT, "blank", "Service Unavailable"},
-    {502, "<html><body>Bad Gateway</body></html>", XERR_TRANSIENT, NULL,
-     NULL},
+    {502, "<html><body>Bad Gateway</body></html>", XERR_TRANSIENT, NULL, NULL},
     {500, "", XERR_TRANSIENT, NULL, NULL},
     {504, "{}", XERR_TRANSIENT, NULL, NULL},
     {408, "null", XERR_TRANSIENT, NULL, NULL},
@@ -690,8 +696,9 @@ static const struct problem_case problems[] = {
     {402, "Payment Required", XERR_CREDITS, NULL, NULL},
     {429, "{\"data\":1}", XERR_RATE_LIMITED, NULL, NULL},
     {401, "", XERR_AUTH, NULL, NULL},
-    {403, "{\"title\":\"Forbidden\",\"detail\":\"You are not permitted to "
-          "perform this action.\",\"type\":\"about:blank\"}",
+    {403,
+     "{\"title\":\"Forbidden\",\"detail\":\"You are not permitted to "
+     "perform this action.\",\"type\":\"about:blank\"}",
      XERR_PERMANENT, "blank", "not permitted"},
     {413, "{\"title\":\"Payload Too Large\",\"type\":\"about:blank\"}",
      XERR_PERMANENT, "blank", ""},
@@ -716,8 +723,8 @@ test_problems(void **state)
                  p.detail[0] == '\0';
         if (!ok)
             fail_msg("case %zu (HTTP %ld): rc %d, class %s, type \"%s\", "
-                     "detail \"%s\"", i, c->status, rc,
-                     xerr_class_name(cls), p.type, p.detail);
+                     "detail \"%s\"",
+                     i, c->status, rc, xerr_class_name(cls), p.type, p.detail);
     }
 }
 
@@ -756,8 +763,10 @@ test_problem_sanitised(void **state)
     char body[2048], why[ERR_LEN];
     struct xerr_problem p;
 
-    snprintf(body, sizeof(body), "{\"title\":\"Bad\\r\\nX-Injected: 1\","
-             "\"detail\":\"%0*d\",\"type\":\"about:blank\"}", 1500, 7);
+    snprintf(body, sizeof(body),
+             "{\"title\":\"Bad\\r\\nX-Injected: 1\","
+             "\"detail\":\"%0*d\",\"type\":\"about:blank\"}",
+             1500, 7);
     assert_int_equal(xerr_parse(body, strlen(body), &p), 0);
     assert_string_equal(p.title, "Bad??X-Injected: 1");
     assert_int_equal(strlen(p.detail), XERR_DETAIL_LEN - 1);
@@ -793,11 +802,9 @@ test_describe(void **state)
     xerr_describe(403, &p, out, 5);
     assert_string_equal(out, "HTTP");
     for (int c = XERR_NONE; c <= XERR_PERMANENT; c++)
-        assert_string_not_equal(xerr_class_name((enum xerr_class)c),
-                                "unknown");
+        assert_string_not_equal(xerr_class_name((enum xerr_class)c), "unknown");
     for (int o = X_DONE; o <= X_FAIL; o++)
-        assert_string_not_equal(x_outcome_name((enum x_outcome)o),
-                                "unknown");
+        assert_string_not_equal(x_outcome_name((enum x_outcome)o), "unknown");
 }
 
 /* ---- rate-limit waits ---- */
@@ -863,9 +870,9 @@ test_rate_limit_wait(void **state)
 static void
 test_rate_limit_wait_malformed(void **state)
 {
-    static const char *const bad[] = {"", "abc", "-5", "12.5", "1e9",
-                                      "1800000120x", "0x6B49D200",
-                                      "1234567890123456"};
+    static const char *const bad[] = {
+        "",    "abc",         "-5",         "12.5",
+        "1e9", "1800000120x", "0x6B49D200", "1234567890123456"};
     struct xerr_limits l;
 
     assert_int_equal(xerr_rate_limit_wait_ms(NULL, NOW, 0.0),
