@@ -84,8 +84,10 @@ test_check_opts(void **state)
         base_opts(&o);
         o.api_key = bad_keys[i];
         expect_check_fails(&o, "a ghost", "API key (env:OPENAI_API_KEY)");
+        err[0] = '\0';
+        assert_int_equal(openai_check(&o, "a ghost", err), ERR_FAIL);
         if (bad_keys[i] != NULL && bad_keys[i][0] != '\0')
-            assert_null(strstr(err, bad_keys[i]));
+            assert_null(strstr(err, bad_keys[i])); /* never quoted */
     }
     for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
         base_opts(&o);
