@@ -620,36 +620,42 @@ openai_int(json_t *obj, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
-/* Parse the answer without its base64 text (body minus s[v0 .. v1)) and
- * check that the blanked string was data[0].b64_json. */
-static int
-openai_read_rest(const char *body, size_t len, size_t v0, size_t v1,
-                 struct openai_usage *u, char err[ERR_LEN])
+/* The answer without its base64 text (body minus s[v0 .. v1)), parsed;
+ * NULL if it is not JSON.  The part left out is small. */
+static json_t *
+openai_load_rest(const char *body, size_t len, size_t v0, size_t v1)
 {
     size_t n = v0 + (len - v1);
     char *rest = mem_alloc(n + 1);
-    json_t *root, *b64, *usage;
+    json_t *root;
 
     memcpy(rest, body, v0);
     memcpy(rest + v0, body + v1, len - v1);
     root = json_loadb(rest, n, 0, NULL);
     free(rest);
-    b64 = json_object_get(json_array_get(json_object_get(root, "data"), 0),
-                          "b64_json");
+    return root;
+}
+
+/* Check that the string taken out of root (NULL: not JSON) was
+ * data[0].b64_json, and read the usage.  root is released. */
+static int
+openai_read_answer(json_t *root, struct openai_usage *u, char err[ERR_LEN])
+{
+    json_t *data0 = json_array_get(json_object_get(root, "data"), 0);
+    json_t *b64 = json_object_get(data0, "b64_json");
+    json_t *usage = json_object_get(root, "usage");
+    int rc = 0;
+
     if (!json_is_string(b64) || json_string_length(b64) != 0) {
-        snprintf(err, ERR_LEN,
-                 root ? "OpenAI's answer has no "
-                        "data[0].b64_json"
-                      : "OpenAI's answer is not JSON");
-        json_decref(root);
-        return ERR_FAIL;
+        snprintf(err, ERR_LEN, "OpenAI's answer %s",
+                 root ? "has no data[0].b64_json" : "is not JSON");
+        rc = ERR_FAIL;
     }
-    usage = json_object_get(root, "usage");
     u->input_tokens = openai_int(usage, "input_tokens");
     u->output_tokens = openai_int(usage, "output_tokens");
     u->total_tokens = openai_int(usage, "total_tokens");
     json_decref(root);
-    return 0;
+    return rc;
 }
 
 static int
@@ -683,11 +689,17 @@ openai_take_image(char *body, size_t len, struct openai_result *res,
     int rc = ERR_FAIL;
 
     if (openai_find_b64(body, len, &v0, &v1) != 0) {
-        openai_read_rest(body, len, len, len, &res->usage, err);
+        /* only to tell "not JSON" from "no image" */
+        if (openai_read_answer(json_loadb(body, len, 0, NULL), &res->usage,
+                               err) == 0)
+            snprintf(err, ERR_LEN,
+                     "OpenAI's answer has no readable "
+                     "data[0].b64_json");
         goto out;
     }
     if (openai_unescape(body + v0, v1 - v0, &n, err) != 0 ||
-        openai_read_rest(body, len, v0, v1, &res->usage, err) != 0 ||
+        openai_read_answer(openai_load_rest(body, len, v0, v1), &res->usage,
+                           err) != 0 ||
         openai_b64_decode((unsigned char *)body, body + v0, n, &img_len, err) !=
             0)
         goto out;

@@ -768,6 +768,9 @@ test_take_missing(void **state)
     expect_take_fails("{\"data\":[{\"url\":\"u\"},{\"b64_json\":"
                       "\"iVBORw0KGgo=\"}]}",
                       "no data[0].b64_json");
+    /* a key spelled with an escape is not searched for */
+    expect_take_fails("{\"data\":[{\"b64\\u005fjson\":\"\"}]}",
+                      "no readable data[0].b64_json");
     expect_take_fails("not json at all", "not JSON");
     expect_take_fails("{\"data\":[{\"b64_json\":\"iVBORw0KGgo=\"}", "not JSON");
     expect_take_fails("{\"data\":[{\"b64_json\":\"iVBORw0KGgo=", "not JSON");
