@@ -584,6 +584,12 @@ generate_outcomes(const struct generate *g,
     return g->njobs;
 }
 
+int64_t
+generate_timestamp(const struct generate *g)
+{
+    return g->timestamp;
+}
+
 static void
 on_kick_closed(uv_handle_t *h)
 {
