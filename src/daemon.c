@@ -49,18 +49,36 @@ daemon_load_calendar(const struct cfg *cfg, struct buf *errors,
     return cal;
 }
 
+/* The one-line summary systemctl status shows. */
 static void
-update_status(struct daemon *d)
+status_line(const struct daemon *d, char *line, size_t size)
 {
-    char line[256], when[64] = "not scheduled";
+    char when[64] = "not scheduled";
     time_t next = d->sched ? schedule_next(d->sched) : 0;
     struct tm tm;
 
     if (next != 0 && tz_localtime(d->cfg->schedule.timezone, next, &tm) == 0)
         strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M %Z", &tm);
-    snprintf(line, sizeof(line), "next run %s; %u job%s in flight", when,
+    snprintf(line, size, "next run %s; %u job%s in flight", when,
              d->inflight, d->inflight == 1 ? "" : "s");
+}
+
+static void
+update_status(const struct daemon *d)
+{
+    char line[256];
+
+    status_line(d, line, sizeof(line));
     notify_status(line);
+}
+
+static void
+ready(const struct daemon *d)
+{
+    char line[256];
+
+    status_line(d, line, sizeof(line));
+    notify_ready(line);
 }
 
 /* XXX: the generate step is not wired in yet: a slot or SIGUSR1 only
@@ -114,8 +132,7 @@ reload(struct daemon *d)
         log_err(NULL, "reload refused: keeping the running configuration");
         cfg_unref(cfg);
         buf_cleanup(&errors);
-        notify_ready(NULL);
-        update_status(d);
+        ready(d);
         return;
     }
     buf_cleanup(&errors);
@@ -129,8 +146,7 @@ reload(struct daemon *d)
     if (schedule_start(d->sched, cfg, err) != 0)
         log_err(NULL, "schedule: %s", err);
     log_info(NULL, "reload accepted: %s", cfg->path);
-    notify_ready(NULL);
-    update_status(d);
+    ready(d);
 }
 
 static void
@@ -243,8 +259,7 @@ daemon_run(struct cfg *cfg, struct calendar *cal)
     } else {
         log_info(NULL, "spookyd %s ready (config %s)", SPOOKYD_VERSION,
                  cfg->path);
-        notify_ready(NULL);
-        update_status(&d);
+        ready(&d);
         schedule_catch_up(d.sched);
     }
     uv_run(&d.loop, UV_RUN_DEFAULT);

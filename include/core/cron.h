@@ -11,10 +11,15 @@
 
 struct cron;
 
-/* Parse expr, e.g. "0 8 * * mon-fri" or, with seconds, "30 0 8 * * 1-5".
- * Returns a new schedule the caller frees with cron_free(), or NULL with
- * err holding a message that names the field and column ("column 5: hour
- * 25 out of range 0-23"). */
+/* Parse expr ("0 8 * * mon-fri", "30 0 8 * * 1-5", ...).  Returns a new
+ * schedule the caller frees with cron_free(), or NULL with err holding a
+ * message that names the field and column ("column 5: hour 25 out of
+ * range 0-23").  Fields take "*", lists, ranges and "/step"; "n/step"
+ * runs from n to the field's end.  Months jan-dec and days sun-sat in any
+ * case; 0 and 7 are Sunday, and "fri-sun" ends on Sunday.  As in Vixie
+ * cron, a day-of-month or day-of-week field starting with '*' (a stepped
+ * star included) leaves the day to the other field; when both are
+ * restricted, a day matching either fires.  5 fields fire at second 0. */
 struct cron *cron_parse(const char *expr, char err[ERR_LEN]);
 
 /* Free a schedule; NULL is a no-op. */

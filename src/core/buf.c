@@ -35,6 +35,7 @@ buf_reserve(struct buf *b, size_t n)
         cap = cap * 2 > cap ? cap * 2 : need;
     b->data = mem_realloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a fresh allocation is still a C string */
 }
 
 void

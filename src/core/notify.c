@@ -16,10 +16,11 @@ static void
 send_status(const char *prefix, const char *status)
 {
     char line[512];
-    size_t i;
+    size_t i, start = strlen(prefix);
 
     snprintf(line, sizeof(line), "%s%s", prefix, status ? status : "");
-    for (i = 0; line[i]; i++)
+    /* A newline in the status would start a new assignment. */
+    for (i = start; line[i]; i++)
         if (line[i] == '\n')
             line[i] = ' ';
     sd_notify(0, line);

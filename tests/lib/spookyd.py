@@ -152,7 +152,8 @@ class Daemon:
         return self.proc.wait(timeout=timeout * SLOW)
 
     def stderr(self):
-        self.stderr_file.flush()
+        if not self.stderr_file.closed:
+            self.stderr_file.flush()
         with open(self.stderr_path) as f:
             return f.read()
 

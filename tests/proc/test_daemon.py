@@ -1,5 +1,6 @@
 """The running daemon against a NOTIFY_SOCKET the test owns: readiness,
 status, reload (good and broken), watchdog, SIGUSR1, schedule, stop."""
+import contextlib
 import os
 import signal
 import sys
@@ -10,13 +11,19 @@ from spookyd import (SLOW, Daemon, NotifySocket, check, fields,  # noqa
                      run_tests, write_config)
 
 
+@contextlib.contextmanager
 def start(tmp, overrides=None, env=None):
+    """Yield (config path, notify socket, daemon); always cleaned up."""
     conf = write_config(tmp, overrides)
     sock = NotifySocket(tmp)
     e = {"NOTIFY_SOCKET": sock.path}
     e.update(env or {})
     d = Daemon(tmp, conf, env=e)
-    return conf, sock, d
+    try:
+        yield conf, sock, d
+    finally:
+        d.stop()
+        sock.close()
 
 
 def ready(sock):
@@ -24,8 +31,7 @@ def ready(sock):
 
 
 def test_ready_status_and_clean_stop(tmp):
-    conf, sock, d = start(tmp)
-    try:
+    with start(tmp) as (conf, sock, d):
         f = ready(sock)
         check(f["STATUS"].startswith("next run "), f)
         check(" EST" in f["STATUS"] or " EDT" in f["STATUS"], f)
@@ -37,25 +43,17 @@ def test_ready_status_and_clean_stop(tmp):
         check(time.monotonic() - t0 < 5 * SLOW, "stop took too long")
         check("ready (config %s)" % conf in d.stderr(), d.stderr())
         check("stopping on signal 15" in d.stderr(), d.stderr())
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_sigint_stops_too(tmp):
-    _, sock, d = start(tmp)
-    try:
+    with start(tmp) as (_, sock, d):
         ready(sock)
         d.signal(signal.SIGINT)
         check(d.wait() == 0)
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_reload_applies_new_config(tmp):
-    conf, sock, d = start(tmp)
-    try:
+    with start(tmp) as (conf, sock, d):
         before = ready(sock)["STATUS"]
         # Move the schedule to another zone: the status line must follow.
         write_config(tmp, {"schedule": {"timezone": "Asia/Tokyo"},
@@ -64,25 +62,20 @@ def test_reload_applies_new_config(tmp):
         m = fields(sock.wait_for(lambda m: "RELOADING=1" in m,
                                  what="RELOADING=1"))
         check(int(m["MONOTONIC_USEC"]) > 0, m)
-        ready(sock)
-        status = fields(sock.wait_for(lambda m: "STATUS=" in m))["STATUS"]
+        status = ready(sock)["STATUS"]
         check("JST" in status and status != before, status)
         d.wait_stderr("reload accepted: %s" % conf)
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_broken_reload_keeps_running_config(tmp):
-    conf, sock, d = start(tmp)
-    try:
+    with start(tmp) as (conf, sock, d):
         before = ready(sock)["STATUS"]
         with open(conf, "a") as f:
             f.write("[schedule]\nflavour = mint\n")
         d.signal(signal.SIGHUP)
         sock.wait_for(lambda m: "RELOADING=1" in m, what="RELOADING=1")
-        ready(sock)  # READY again even though the reload was refused
-        status = fields(sock.wait_for(lambda m: "STATUS=" in m))["STATUS"]
+        # READY again even though the reload was refused
+        status = ready(sock)["STATUS"]
         check(status == before, "%r != %r" % (status, before))
         d.wait_stderr("reload refused: keeping the running configuration")
         err = d.stderr()
@@ -91,14 +84,10 @@ def test_broken_reload_keeps_running_config(tmp):
         check(d.proc.poll() is None, "daemon died")
         d.signal(signal.SIGTERM)
         check(d.wait() == 0)
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_broken_calendar_on_reload_is_refused(tmp):
-    conf, sock, d = start(tmp)
-    try:
+    with start(tmp) as (conf, sock, d):
         ready(sock)
         with open(os.path.join(tmp, "calendar.json"), "w") as f:
             f.write('{"smarch": {"1": ["Nothing"]}}')
@@ -106,27 +95,19 @@ def test_broken_calendar_on_reload_is_refused(tmp):
         d.wait_stderr("reload refused")
         check("smarch" in d.stderr(), d.stderr())
         check(d.proc.poll() is None, "daemon died")
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_watchdog_keepalive(tmp):
     # WATCHDOG_USEC without WATCHDOG_PID applies to whoever reads it.
-    _, sock, d = start(tmp, env={"WATCHDOG_USEC": "200000"})
-    try:
+    with start(tmp, env={"WATCHDOG_USEC": "200000"}) as (_, sock, d):
         ready(sock)
         for _ in range(3):
             sock.wait_for(lambda m: m == "WATCHDOG=1", timeout=2,
                           what="WATCHDOG=1")
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_no_watchdog_without_request(tmp):
-    _, sock, d = start(tmp)
-    try:
+    with start(tmp) as (_, sock, d):
         ready(sock)
         d.signal(signal.SIGUSR1)  # some traffic, then stop
         d.wait_stderr("(SIGUSR1)")
@@ -134,36 +115,25 @@ def test_no_watchdog_without_request(tmp):
         d.wait()
         check(not any("WATCHDOG" in m for m in sock.messages),
               sock.messages)
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_schedule_fires_on_time(tmp):
     # A 6-field cron firing every 2 seconds: the slot callback must run
     # (the generate step hangs off it).
-    _, sock, d = start(tmp, {"schedule": {"cron": "*/2 * * * * *",
-                                          "timezone": "UTC"}})
-    try:
+    every_2s = {"schedule": {"cron": "*/2 * * * * *", "timezone": "UTC"}}
+    with start(tmp, every_2s) as (_, sock, d):
         ready(sock)
         d.wait_stderr("(schedule)", timeout=6)
-    finally:
-        d.stop()
-        sock.close()
 
 
 def test_catch_up_runs_missed_slot(tmp):
     # Every minute at second 0, with a one-hour window: the slot that
     # just passed counts as missed and runs at start.
-    _, sock, d = start(tmp, {"schedule": {"cron": "0 * * * * *",
-                                          "timezone": "UTC",
-                                          "catch_up": "1h"}})
-    try:
+    minutely = {"schedule": {"cron": "0 * * * * *", "timezone": "UTC",
+                             "catch_up": "1h"}}
+    with start(tmp, minutely) as (_, sock, d):
         ready(sock)
         d.wait_stderr("(catch-up)")
-    finally:
-        d.stop()
-        sock.close()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,19 @@ test_steal_and_binary(void **state)
 }
 
 static void
+test_reserve_keeps_a_c_string(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b);
+    buf_reserve(&b, 100);
+    assert_true(b.cap > 100);
+    assert_string_equal(buf_str(&b), "");
+    buf_cleanup(&b);
+}
+
+static void
 test_mem_printf(void **state)
 {
     char *s;
@@ -72,6 +85,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_grows_and_terminates),
         cmocka_unit_test(test_steal_and_binary),
+        cmocka_unit_test(test_reserve_keeps_a_c_string),
         cmocka_unit_test(test_mem_printf),
     };
 
