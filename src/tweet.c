@@ -361,6 +361,13 @@ wait_turn(struct post *p)
     struct tweet *t = p->t;
     uint64_t now = uv_now(t->loop), at = now;
 
+    if (t->paused_until > now + RATE_LIMIT_WAIT_MAX_MS) {
+        /* X refused the account or set a long limit: hand the job back
+         * rather than sit on its lease, and ask X nothing meanwhile. */
+        release(p, "posting paused: X refused the last request; see the "
+                   "log", 0);
+        return;
+    }
     if (t->paused_until > at)
         at = t->paused_until;
     if (t->next_post_at > at)
