@@ -8,12 +8,13 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 SRC=/usr/local/src/spookyd
 BUILD_DEPS="build-essential pkg-config libuv1-dev libcurl4-openssl-dev
-    libjansson-dev libssl-dev libsystemd-dev curl"
+    libjansson-dev libssl-dev libsystemd-dev"
 RUNTIME="libuv1 libcurl4 libjansson4 libssl3 libsystemd0 ca-certificates
     tzdata"
 
 apt-get update -q
-apt-get install -y -q --no-install-recommends $BUILD_DEPS $RUNTIME
+# curl only probes IMDS below; it is small and stays installed.
+apt-get install -y -q --no-install-recommends $BUILD_DEPS $RUNTIME curl
 # Installed by name, the runtime libraries survive the autoremove below.
 apt-mark manual $RUNTIME >/dev/null
 
