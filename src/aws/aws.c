@@ -486,20 +486,23 @@ static void
 describe(const struct http_resp *resp, const struct awserr *e,
          const char *why, char err[ERR_LEN])
 {
-    char msg[160] = "";
+    struct buf b;
 
-    /* Signature errors quote the canonical request: keep them out. */
-    if (e->message[0] != '\0' && strstr(e->code, "Signature") == NULL)
-        snprintf(msg, sizeof(msg), ": %.120s", e->message);
-    if (strncmp(why, "not retryable", 13) == 0)
-        why = "";
-    if (resp->curl_code != CURLE_OK)
-        snprintf(err, ERR_LEN, "%.150s%s%.90s%s", resp->error,
-                 *why ? " (" : "", why, *why ? ")" : "");
-    else
-        snprintf(err, ERR_LEN, "HTTP %ld%s%.100s%s%s%.70s%s", resp->status,
-                 e->code[0] ? " " : "", e->code, msg, *why ? " (" : "", why,
-                 *why ? ")" : "");
+    buf_init(&b);
+    if (resp->curl_code != CURLE_OK) {
+        buf_appends(&b, resp->error);
+    } else {
+        buf_printf(&b, "HTTP %ld", resp->status);
+        if (e->code[0] != '\0')
+            buf_printf(&b, " %s", e->code);
+        /* Signature errors quote the canonical request: keep them out. */
+        if (e->message[0] != '\0' && strstr(e->code, "Signature") == NULL)
+            buf_printf(&b, ": %.120s", e->message);
+    }
+    if (*why != '\0' && strncmp(why, "not retryable", 13) != 0)
+        buf_printf(&b, " (%s)", why);
+    snprintf(err, ERR_LEN, "%s", buf_str(&b));
+    buf_cleanup(&b);
 }
 
 /* Retry per the policy or give up with err. */

@@ -212,6 +212,7 @@ token_done(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct imds *m = arg;
     char err[ERR_LEN];
+    int again;
 
     m->token_req = NULL;
     if (resp->curl_code == CURLE_OK && resp->status == 200 &&
@@ -224,12 +225,13 @@ token_done(struct http_req *req, struct http_resp *resp, void *arg)
     describe(resp, "token", err);
     if (resp->curl_code == CURLE_OK && resp->status == 200)
         snprintf(err, ERR_LEN, "IMDS token: malformed reply");
-    http_req_free(req);
-    if (transient(resp) && ++m->token_attempts < IMDS_ATTEMPTS &&
+    again = transient(resp);
+    http_req_free(req); /* resp goes with it */
+    if (again && ++m->token_attempts < IMDS_ATTEMPTS &&
         token_fetch(m, BACKOFF_MS << m->token_attempts) == 0)
         return;
     m->token_attempts = 0;
-    token_fail(m, transient(resp) ? ERR_RETRY : ERR_FAIL, err);
+    token_fail(m, again ? ERR_RETRY : ERR_FAIL, err);
 }
 
 static struct http_req *
@@ -286,7 +288,7 @@ get_done(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct imds_get *g = arg;
     char err[ERR_LEN];
-    int again;
+    int again, expired;
 
     (void)req;
     g->attempts++;
@@ -296,14 +298,14 @@ get_done(struct http_req *req, struct http_resp *resp, void *arg)
     }
     describe(resp, g->path, err);
     /* 401: the token lapsed or the service restarted; get a new one. */
-    again = transient(resp) || resp->status == 401;
-    if (resp->status == 401)
+    expired = resp->curl_code == CURLE_OK && resp->status == 401;
+    again = transient(resp) || expired;
+    if (expired)
         token_drop(g->m);
     if (again && g->attempts < IMDS_ATTEMPTS) {
-        http_req_free(g->req);
+        http_req_free(g->req); /* resp goes with it */
         g->req = NULL;
-        if (get_step(g, resp->status == 401 ? 0
-                                            : BACKOFF_MS << g->attempts) == 0)
+        if (get_step(g, expired ? 0 : BACKOFF_MS << g->attempts) == 0)
             return;
     }
     get_finish(g, again ? ERR_RETRY : ERR_FAIL, NULL, 0, err);

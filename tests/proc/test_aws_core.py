@@ -150,7 +150,9 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         for d in self.drives:
-            d.close()
+            rc, log = d.close()
+            if rc != 0:
+                sys.stderr.write("awsdrive exited %d:\n%s" % (rc, log))
         subprocess.run(["rm", "-rf", self.tmp], check=False)
 
     def drive(self, imds=False, **extra):
