@@ -27,7 +27,7 @@ struct imds {
     uint64_t token_until;       /* uv_now() deadline for using it */
     struct http_req *token_req; /* PUT in flight, or NULL */
     int token_attempts;
-    struct imds_get *gets;      /* pending GETs */
+    struct imds_get *gets; /* pending GETs */
 };
 
 struct imds_get {
@@ -145,15 +145,20 @@ static void
 describe(const struct http_resp *resp, const char *what, char err[ERR_LEN])
 {
     if (resp->curl_code != CURLE_OK)
-        snprintf(err, ERR_LEN, "IMDS %.60s: %.100s (not on EC2, or the "
-                               "token hop limit too low for a container?)",
+        snprintf(err, ERR_LEN,
+                 "IMDS %.60s: %.100s (not on EC2, or the "
+                 "token hop limit too low for a container?)",
                  what, resp->error);
     else if (resp->status == 403)
-        snprintf(err, ERR_LEN, "IMDS %.60s: HTTP 403 (metadata service "
-                               "turned off)", what);
+        snprintf(err, ERR_LEN,
+                 "IMDS %.60s: HTTP 403 (metadata service "
+                 "turned off)",
+                 what);
     else if (resp->status == 404)
-        snprintf(err, ERR_LEN, "IMDS %.60s: HTTP 404 (not there; no instance "
-                               "profile?)", what);
+        snprintf(err, ERR_LEN,
+                 "IMDS %.60s: HTTP 404 (not there; no instance "
+                 "profile?)",
+                 what);
     else
         snprintf(err, ERR_LEN, "IMDS %.60s: HTTP %ld", what, resp->status);
 }
@@ -185,8 +190,8 @@ token_store(struct imds *m, const struct http_resp *resp)
         return ERR_FAIL;
     token_drop(m);
     m->token = mem_strndup(t, n);
-    m->token_until = uv_now(m->loop) + IMDS_TOKEN_TTL_S * 1000ull -
-                     TOKEN_MARGIN_MS;
+    m->token_until =
+        uv_now(m->loop) + IMDS_TOKEN_TTL_S * 1000ull - TOKEN_MARGIN_MS;
     return 0;
 }
 
@@ -202,8 +207,7 @@ token_release(struct imds *m)
         if (g == NULL)
             return;
         if (get_send(g, 0) != 0)
-            get_finish(g, ERR_RETRY, NULL, 0,
-                       "IMDS: cannot start the request");
+            get_finish(g, ERR_RETRY, NULL, 0, "IMDS: cannot start the request");
     }
 }
 
@@ -261,10 +265,8 @@ token_fetch(struct imds *m, uint64_t delay_ms)
     m->token_req = new_req(m, "PUT", TOKEN_PATH);
     snprintf(line, sizeof(line), "X-aws-ec2-metadata-token-ttl-seconds: %d",
              IMDS_TOKEN_TTL_S);
-    if (m->token_req == NULL ||
-        http_req_add_header(m->token_req, line) != 0 ||
-        http_start_after(m->http, m->token_req, delay_ms, token_done,
-                         m) != 0) {
+    if (m->token_req == NULL || http_req_add_header(m->token_req, line) != 0 ||
+        http_start_after(m->http, m->token_req, delay_ms, token_done, m) != 0) {
         http_req_free(m->token_req);
         m->token_req = NULL;
         return ERR_RETRY;
