@@ -63,7 +63,11 @@ base64_decode(const char *in, size_t n, char **out, size_t *len)
     return 0;
 }
 
-/* The secret from a GetSecretValue reply; 0 or ERR_FAIL with err. */
+/* The secret from a GetSecretValue reply; 0 or ERR_FAIL with err.
+ * XXX: jansson's parser copies the raw reply into its own buffers while
+ * decoding and frees them without wiping, so fragments of the secret can
+ * stay in freed heap memory until it is reused; only the decoded string
+ * and our copies are wiped. */
 static int
 parse_value(const struct buf *body, char **value, size_t *len,
             char err[ERR_LEN])
