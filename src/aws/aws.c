@@ -170,6 +170,7 @@ call_finish(struct aws_call *c, int rc, const char *err, struct http_resp *resp,
 
 static void call_step(struct aws_call *c);
 static void call_wait_creds(struct aws_call *c);
+static void call_refuse(struct aws_call *c, const char *err);
 
 static void
 timer_fire(uv_timer_t *t)
@@ -323,7 +324,7 @@ call_step(struct aws_call *c)
         return;
     }
     if (c->url == NULL && call_target(c, err) != 0) {
-        call_finish(c, ERR_FAIL, err, NULL, NULL);
+        call_refuse(c, err);
         return;
     }
     call_wait_creds(c);
@@ -369,6 +370,18 @@ static int sign(struct aws_call *c, const struct creds_keys *k,
 static void attempt_done(struct http_req *req, struct http_resp *resp,
                          void *arg);
 
+/* The request can never be sent as given: log once and fail. */
+static void
+call_refuse(struct aws_call *c, const char *err)
+{
+    struct log_ctx ctx;
+
+    attempt_ctx(c, NULL, NULL, &ctx);
+    log_warn(&ctx, "%s request not sent: %s",
+             endpoint_service_name((enum endpoint_service)c->svc), err);
+    call_finish(c, ERR_FAIL, err, NULL, NULL);
+}
+
 static void
 call_send(struct aws_call *c)
 {
@@ -382,14 +395,14 @@ call_send(struct aws_call *c)
         return;
     }
     if (sign(c, k, &sig, err) != 0) {
-        call_finish(c, ERR_FAIL, err, NULL, NULL);
+        call_refuse(c, err);
         return;
     }
     http_req_free(c->req);
     c->req = build_req(c, &sig);
     sigv4_signed_cleanup(&sig);
     if (c->req == NULL) {
-        call_finish(c, ERR_FAIL, "malformed URL or header", NULL, NULL);
+        call_refuse(c, "malformed URL or header");
         return;
     }
     free(c->signed_akid);
