@@ -150,7 +150,9 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         for d in self.drives:
-            d.close()
+            rc, log = d.close()
+            if rc != 0:
+                sys.stderr.write("awsdrive exited %d:\n%s" % (rc, log))
         subprocess.run(["rm", "-rf", self.tmp], check=False)
 
     def drive(self, imds=False, **extra):
@@ -485,6 +487,18 @@ class TestS3DynamoDB(Base):
         self.assertEqual(AWS.s3.log()[0]["path"], path)
         log = self.finish(d)
         self.assertIn("S3_KEY=absent.png", log)
+
+    def test_s3_bad_input_never_sent(self):
+        # Nothing listens there: an attempt would fail differently.
+        d = self.drive(AWS_ENDPOINT_URL_S3="http://127.0.0.1:%d"
+                       % servers.free_port())
+        r = d("s3", "PUT", AWS.bucket, "k" * 1025, "x")
+        self.assertEqual((r["rc"], r["attempts"]), (ERR_FAIL, 0))
+        self.assertIn("1024", r["err"])
+        r = d("s3", "PUT", "Bad_Bucket", "k", "x")
+        self.assertEqual(r["rc"], ERR_FAIL)
+        self.assertIn("bucket", r["err"])
+        self.assertIn("request not sent", self.finish(d))
 
     @needs_node
     def test_s3_wrong_key_and_skew(self):

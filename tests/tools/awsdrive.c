@@ -76,8 +76,7 @@ answer(json_t *obj)
 }
 
 static void
-secret_done(int rc, const char *value, size_t len, const char *err,
-            void *arg)
+secret_done(int rc, const char *value, size_t len, const char *err, void *arg)
 {
     json_t *obj = json_pack("{s:i, s:s}", "rc", rc, "err", err);
     char *hex = mem_alloc(2 * len + 1);
@@ -203,8 +202,8 @@ run_line(const char *line)
     char *argv[8];
     int argc = 0, copies = 1, skip = 0;
 
-    for (size_t i = 0; json_is_array(cmd) && i < json_array_size(cmd) &&
-                       argc < 8; i++)
+    for (size_t i = 0;
+         json_is_array(cmd) && i < json_array_size(cmd) && argc < 8; i++)
         argv[argc++] = (char *)json_string_value(json_array_get(cmd, i));
     for (int i = 0; i < argc; i++)
         if (argv[i] == NULL)
