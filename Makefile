@@ -8,6 +8,7 @@ datadir     ?= $(PREFIX)/share
 mandir      ?= $(datadir)/man
 sysconfdir  ?= /etc
 unitdir     ?= $(PREFIX)/lib/systemd/system
+sysusersdir ?= $(PREFIX)/lib/sysusers.d
 DESTDIR     ?=
 
 CC          ?= cc
@@ -94,22 +95,31 @@ install: $(BIN)
 	if [ -f conf/national-days.json ]; then \
 	    install -m 0644 conf/national-days.json \
 	    $(DESTDIR)$(sysconfdir)/spookyd/national-days.json; fi
-	if [ -f systemd/spookyd.service ]; then \
-	    sed 's|@sbindir@|$(sbindir)|g; s|@sysconfdir@|$(sysconfdir)|g' \
-	    systemd/spookyd.service > $(DESTDIR)$(unitdir)/spookyd.service; \
-	    chmod 0644 $(DESTDIR)$(unitdir)/spookyd.service; fi
+	sed 's|@sbindir@|$(sbindir)|g; s|@sysconfdir@|$(sysconfdir)|g' \
+	    systemd/spookyd.service > $(DESTDIR)$(unitdir)/spookyd.service
+	chmod 0644 $(DESTDIR)$(unitdir)/spookyd.service
+	install -d $(DESTDIR)$(sysusersdir)
+	install -m 0644 systemd/spookyd.sysusers.conf \
+	    $(DESTDIR)$(sysusersdir)/spookyd.conf
 
 # The config under sysconfdir is the operator's: uninstall leaves it.
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/spookyd $(DESTDIR)$(mandir)/man8/spookyd.8 \
 	    $(DESTDIR)$(mandir)/man5/spookyd.conf.5 \
-	    $(DESTDIR)$(unitdir)/spookyd.service
+	    $(DESTDIR)$(unitdir)/spookyd.service \
+	    $(DESTDIR)$(sysusersdir)/spookyd.conf
 	rm -rf $(DESTDIR)$(datadir)/spookyd
 
-# XXX: the demo and the benchmark need the generate and tweet steps; until
-# they land these targets say so and fail rather than pretend.
-demo bench:
-	@echo "make $@: not available yet (needs the generate and tweet steps)"
+# The README's first command: the whole pipeline on local stand-ins.
+demo:
+	tests/setup-deps
+	$(MAKE) $(BIN)
+	BUILD=$(BUILD) /usr/bin/python3 tests/demo.py
+
+# XXX: the benchmark (footprint, CPU per image, peak memory, the Python
+# flow side by side) is not written yet; this target says so and fails.
+bench:
+	@echo "make bench: not available yet"
 	@exit 2
 
 clean:

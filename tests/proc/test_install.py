@@ -23,7 +23,8 @@ def test_install_and_uninstall(tmp):
     make("install", *opts)
     want = ["usr/sbin/spookyd", "usr/share/man/man8/spookyd.8",
             "usr/share/man/man5/spookyd.conf.5", "etc/spookyd/spookyd.conf",
-            "usr/share/spookyd/spookyd.conf"]
+            "usr/share/spookyd/spookyd.conf",
+            "usr/lib/sysusers.d/spookyd.conf"]
     for rel in want:
         check(os.path.exists(os.path.join(dest, rel)), "missing " + rel)
     check(os.access(os.path.join(dest, "usr/sbin/spookyd"), os.X_OK))
@@ -44,7 +45,7 @@ def test_install_and_uninstall(tmp):
     make("install", *opts)
     check("edited by the operator" in open(conf).read(), "config replaced")
     make("uninstall", *opts)
-    for rel in want[:3] + ["usr/share/spookyd/spookyd.conf"]:
+    for rel in want[:3] + want[4:]:
         check(not os.path.exists(os.path.join(dest, rel)), "left " + rel)
     check(os.path.exists(conf), "uninstall removed the operator's config")
 
