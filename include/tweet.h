@@ -15,6 +15,9 @@
 
 #include "jobs.h"
 
+struct buf;
+struct calendar;
+struct cfg;
 struct context;
 struct tweet;
 
@@ -47,6 +50,13 @@ unsigned tweet_busy(const struct tweet *t);
 /* Stop polling; jobs in flight go on.  tweet_busy() tells when they are
  * over. */
 void tweet_stop(struct tweet *t);
+
+/* Check that cfg's caption template gives a post X accepts (at most 280
+ * weighted characters) for every national day in cal, so a too-long
+ * caption is a config error rather than a failed job.  Appends one line
+ * per offender to errors.  0 or ERR_FAIL. */
+int tweet_check_captions(const struct cfg *cfg, const struct calendar *cal,
+                         struct buf *errors);
 
 /* Cancel everything (leases run out; the jobs stay retryable) and free
  * after libuv has closed the timers.  NULL is a no-op. */

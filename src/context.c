@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/secret.h"
+#include "tweet.h"
 #include "x/x.h"
 
 /* A generation is freed from a timer so that the last unref may come from
@@ -214,6 +215,9 @@ on_calendar(const struct s3_get_result *res, void *arg)
                                          err);
         if (b->ctx->pub.cal == NULL)
             buf_printf(&b->errors, "%s: %s\n", src, err);
+        else
+            tweet_check_captions(b->ctx->pub.cfg, b->ctx->pub.cal,
+                                 &b->errors);
     }
     build_finish(b);
 }

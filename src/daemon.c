@@ -17,8 +17,8 @@
 #include "core/cfg.h"
 #include "core/http.h"
 #include "core/log.h"
-#include "core/notify.h"
 #include "core/mem.h"
+#include "core/notify.h"
 #include "core/tz.h"
 #include "daemon.h"
 #include "generate.h"
@@ -66,8 +66,14 @@ daemon_load_calendar(const struct cfg *cfg, struct buf *errors,
         return NULL;
     }
     cal = calendar_load_file(cfg->calendar.source, err);
-    if (cal == NULL)
+    if (cal == NULL) {
         buf_printf(errors, "%s\n", err);
+        return NULL;
+    }
+    if (tweet_check_captions(cfg, cal, errors) != 0) {
+        calendar_free(cal);
+        return NULL;
+    }
     return cal;
 }
 
@@ -240,8 +246,15 @@ install(struct daemon *d, struct context *ctx)
     d->ctx = ctx;
     log_set_level(ctx->cfg->daemon.log_level);
     tweet_set_context(d->tweet, ctx, 1);
-    if (schedule_start(d->sched, ctx->cfg, err) != 0)
+    if (schedule_start(d->sched, ctx->cfg, err) != 0) {
         log_err(NULL, "schedule: %s", err);
+    } else {
+        char line[256];
+
+        status_line(d, line, sizeof(line));
+        log_info(NULL, "schedule '%s' in %s: %s", ctx->cfg->schedule.cron_expr,
+                 ctx->cfg->schedule.timezone, line);
+    }
 }
 
 static void

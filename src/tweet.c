@@ -17,6 +17,7 @@
 #include "aws/ddbjson.h"
 #include "aws/s3.h"
 #include "aws/sigv4.h"
+#include "calendar.h"
 #include "context.h"
 #include "core/cfg.h"
 #include "core/log.h"
@@ -25,6 +26,7 @@
 #include "core/template.h"
 #include "tweet.h"
 #include "x/x.h"
+#include "x/xtext.h"
 
 /* How long a claimed job is ours: uploads, retries and the spacing wait. */
 #define POST_LEASE_S 900
@@ -645,3 +647,33 @@ tweet_free(struct tweet *t)
     }
     uv_close((uv_handle_t *)&t->poll, tweet_closed);
 }
+
+int
+tweet_check_captions(const struct cfg *cfg, const struct calendar *cal,
+                      struct buf *errors)
+{
+    int bad = 0;
+
+    /* Every date of a leap year, so february 29 is seen too. */
+    for (int m = 1; m <= 12; m++)
+        for (int d = 1; d <= 31; d++) {
+            const char *const *days;
+            size_t n = calendar_days(cal, m, d, &days);
+            char date[11], err[ERR_LEN];
+
+            snprintf(date, sizeof(date), "2028-%02d-%02d", m, d);
+            for (size_t i = 0; i < n; i++) {
+                struct template_vars v = {days[i], date};
+                char *caption = template_expand(cfg->calendar.caption, &v);
+
+                if (xtext_check(caption, err) != 0) {
+                    buf_printf(errors, "%s: [calendar] caption for "
+                               "\"%s\": %s\n", cfg->path, days[i], err);
+                    bad++;
+                }
+                free(caption);
+            }
+        }
+    return bad ? ERR_FAIL : 0;
+}
+

@@ -58,6 +58,22 @@ def test_check_reports_every_problem_with_file_and_line(tmp):
     check("hunter2" not in r.stderr, "secret echoed: " + r.stderr)
 
 
+def test_check_refuses_a_caption_x_would_refuse(tmp):
+    # 280 weighted characters is X's limit: a long name plus a padded
+    # template goes over for that day only, and --check names it.
+    long_day = "Very " * 30 + "Long"
+    cal = '{"march": {"3": ["Pie", "%s"]}}' % long_day
+    conf = write_config(tmp, {"calendar": {
+        "caption": "National {day} Day! {hashtag} " + "boo " * 10}},
+        calendar=cal)
+    r = run("-c", conf, "--check")
+    check(r.returncode == 1, r.stdout + r.stderr)
+    check(r.stderr.startswith('%s: [calendar] caption for "%s": caption '
+                              'is ' % (conf, long_day)), r.stderr)
+    check("X allows 280" in r.stderr and "\"Pie\"" not in r.stderr,
+          r.stderr)
+
+
 def test_check_missing_file(tmp):
     r = run("-c", os.path.join(tmp, "absent.conf"), "--check")
     check(r.returncode == 1)

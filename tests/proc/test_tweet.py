@@ -147,6 +147,18 @@ def test_once_posts_every_job_once(tmp):
               "second run posted or generated again")
 
 
+def test_post_spacing_keeps_posts_apart(tmp):
+    spacing = {"x": {"post_spacing": "2s"}}
+    with stack(tmp, extra=spacing) as (aws, ai, x, conf, env):
+        rc, out, err = once(conf, env)
+        check(rc == 0, out + err)
+        check_posted_once(aws, x)
+        times = sorted(t["time"] for t in x.tweets())
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        # A lower bound the code promises, not a speed goal.
+        check(all(g >= 1.9 for g in gaps), gaps)
+
+
 def test_rate_limit_waits_and_posts_once(tmp):
     with stack(tmp) as (aws, ai, x, conf, env):
         x.script([{"kind": "rate_limit", "path": "/2/tweets",
