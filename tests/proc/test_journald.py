@@ -1,3 +1,4 @@
+# serial: uses machine-wide state (journald, /run/systemd), run alone.
 """Native journald logging, read back from a real systemd-journald."""
 import json
 import os

@@ -1,3 +1,4 @@
+# serial: uses machine-wide state (journald, /run/systemd), run alone.
 """spookyd as a Type=notify unit under a real systemd user manager:
 start -> active with a Status line, reload -> ExecReload -> new config in
 effect, stop -> clean exit."""
