@@ -235,32 +235,27 @@ main(int argc, char **argv)
     if (load(&o, &cfg, &cal) != 0)
         return 1;
     log_set_level(cfg->daemon.log_level);
+    /* Every command but the daemon borrows cfg and takes cal over. */
     switch (o.action) {
     case ACT_CHECK:
         rc = check(cfg, cal);
+        calendar_free(cal);
         break;
     case ACT_RUN:
         return daemon_run(cfg, cal);
     case ACT_ONCE:
         rc = once_run(cfg, cal, o.date);
-        cfg_unref(cfg);
-        return rc;
+        break;
     case ACT_JOBS:
         rc = admin_jobs(cfg, cal, o.date);
-        cfg_unref(cfg);
-        return rc;
+        break;
     case ACT_RETRY:
         rc = admin_retry(cfg, cal, o.job_id);
-        cfg_unref(cfg);
-        return rc;
-    case ACT_APPROVE:
-        rc = admin_approve(cfg, cal, o.job_id);
-        cfg_unref(cfg);
-        return rc;
+        break;
     default:
+        rc = admin_approve(cfg, cal, o.job_id);
         break;
     }
-    calendar_free(cal);
     cfg_unref(cfg);
     return rc;
 }

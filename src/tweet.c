@@ -55,6 +55,7 @@ struct post {
     struct log_ctx log;
     char media_id[X_ID_LEN];
     char tweet_id[X_ID_LEN];
+    int stage; /* enum post_stage */
     enum job_status final;
 };
 
@@ -74,7 +75,6 @@ struct tweet {
 };
 
 static void on_poll_timer(uv_timer_t *timer);
-static void wait_turn(struct post *p);
 
 static int64_t
 now_s(void)
@@ -247,22 +247,71 @@ record_posted(struct post *p, int duplicate)
            "#lease_owner = :me", v, on_recorded);
 }
 
+/* The X part runs one call at a time so a rate limit or a wait for
+ * post_spacing resumes exactly where it stopped. */
+enum post_stage { STAGE_UPLOAD, STAGE_METADATA, STAGE_TWEET };
+
+static void x_stage(struct post *p);
+
 static void
-on_posted(const struct x_result *res, void *arg)
+x_stage_timer(uv_timer_t *timer)
+{
+    x_stage(timer->data);
+}
+
+/* Run the current stage now, or when the pause and, for the post itself,
+ * [x] post_spacing allow. */
+static void
+x_stage_when_allowed(struct post *p)
+{
+    struct tweet *t = p->t;
+    uint64_t now = uv_now(t->loop), at = now;
+
+    if (t->paused_until > now + RATE_LIMIT_WAIT_MAX_MS) {
+        /* X refused the account or set a long limit: hand the job back
+         * rather than sit on its lease, and ask X nothing meanwhile. */
+        release(p, "posting paused: X refused the last request; see the "
+                   "log", 0);
+        return;
+    }
+    if (t->paused_until > at)
+        at = t->paused_until;
+    if (p->stage == STAGE_TWEET) {
+        /* Spacing is between posts, so it is kept right before each. */
+        if (t->next_post_at > at)
+            at = t->next_post_at;
+        t->next_post_at = at + (uint64_t)p->ctx->cfg->x.post_spacing_ms;
+    }
+    if (at == now)
+        x_stage(p);
+    else
+        uv_timer_start(&p->wait, x_stage_timer, at - now, 0);
+}
+
+static void
+on_x(const struct x_result *res, void *arg)
 {
     struct post *p = arg;
     struct tweet *t = p->t;
 
     p->xop = NULL;
-    free(p->image); /* X has it now */
-    p->image = NULL;
-    snprintf(p->media_id, sizeof(p->media_id), "%s", res->media_id);
-    snprintf(p->tweet_id, sizeof(p->tweet_id), "%s", res->tweet_id);
     switch (res->outcome) {
     case X_DONE:
-        p->log.tweet_id = p->tweet_id;
-        log_info(&p->log, "posted to X");
-        record_posted(p, 0);
+        if (p->stage == STAGE_UPLOAD) {
+            snprintf(p->media_id, sizeof(p->media_id), "%s", res->media_id);
+            free(p->image); /* X has it now */
+            p->image = NULL;
+            p->stage = *p->alt ? STAGE_METADATA : STAGE_TWEET;
+            x_stage_when_allowed(p);
+        } else if (p->stage == STAGE_METADATA) {
+            p->stage = STAGE_TWEET;
+            x_stage_when_allowed(p);
+        } else {
+            snprintf(p->tweet_id, sizeof(p->tweet_id), "%s", res->tweet_id);
+            p->log.tweet_id = p->tweet_id;
+            log_info(&p->log, "posted to X");
+            record_posted(p, 0);
+        }
         break;
     case X_DUPLICATE:
         /* An earlier attempt posted it and died before recording it. */
@@ -277,7 +326,7 @@ on_posted(const struct x_result *res, void *arg)
         if (res->wait_ms <= RATE_LIMIT_WAIT_MAX_MS) {
             log_notice(&p->log, "X rate limit: posting again in %llu s",
                        (unsigned long long)res->wait_ms / 1000);
-            wait_turn(p);
+            x_stage_when_allowed(p);
             break;
         }
         if (t->polling)
@@ -301,18 +350,26 @@ on_posted(const struct x_result *res, void *arg)
 }
 
 static void
-send_to_x(struct post *p)
+x_stage(struct post *p)
 {
-    struct x_post xp = {0};
+    const char *ids[1] = {p->media_id};
     char err[ERR_LEN];
 
-    xp.image = p->image;
-    xp.image_len = p->image_len;
-    xp.media_type = p->job.content_type;
-    xp.alt_text = p->alt;
-    xp.text = p->caption;
-    xp.job_id = p->job_id;
-    p->xop = x_post_image(p->ctx->x, &xp, on_posted, p, err);
+    switch (p->stage) {
+    case STAGE_UPLOAD:
+        p->xop = x_media_upload(p->ctx->x, p->image, p->image_len,
+                                p->job.content_type, p->job_id, on_x, p,
+                                err);
+        break;
+    case STAGE_METADATA:
+        p->xop = x_media_metadata(p->ctx->x, p->media_id, p->alt,
+                                  p->job_id, on_x, p, err);
+        break;
+    case STAGE_TWEET:
+        p->xop = x_tweet(p->ctx->x, p->caption, ids, 1, p->job_id, on_x, p,
+                         err);
+        break;
+    }
     if (p->xop == NULL)
         record_failed(p, err);
 }
@@ -340,42 +397,19 @@ on_image(const struct s3_get_result *res, void *arg)
                          "generate step recorded");
         return;
     }
-    send_to_x(p);
+    p->stage = STAGE_UPLOAD;
+    x_stage_when_allowed(p);
 }
 
 static void
-fetch_image(uv_timer_t *timer)
+fetch_image(struct post *p)
 {
-    struct post *p = timer->data;
     char err[ERR_LEN];
 
     p->s3 = s3_get(p->ctx->aws, p->ctx->cfg->aws.bucket, p->job.s3_key,
                    X_IMAGE_MAX, &p->log, on_image, p, err);
     if (p->s3 == NULL)
         record_failed(p, err);
-}
-
-/* Keep [x] post_spacing between two posts of this process, and wait out
- * a rate limit, before touching S3 or X. */
-static void
-wait_turn(struct post *p)
-{
-    struct tweet *t = p->t;
-    uint64_t now = uv_now(t->loop), at = now;
-
-    if (t->paused_until > now + RATE_LIMIT_WAIT_MAX_MS) {
-        /* X refused the account or set a long limit: hand the job back
-         * rather than sit on its lease, and ask X nothing meanwhile. */
-        release(p, "posting paused: X refused the last request; see the "
-                   "log", 0);
-        return;
-    }
-    if (t->paused_until > at)
-        at = t->paused_until;
-    if (t->next_post_at > at)
-        at = t->next_post_at;
-    t->next_post_at = at + (uint64_t)p->ctx->cfg->x.post_spacing_ms;
-    uv_timer_start(&p->wait, fetch_image, at - now, 0);
 }
 
 static int
@@ -421,7 +455,7 @@ on_claimed(const struct ddb_result *res, void *arg)
         return;
     }
     log_info(&p->log, "job claimed for posting");
-    wait_turn(p);
+    fetch_image(p);
 }
 
 static void
@@ -575,8 +609,8 @@ arm_poll(struct tweet *t)
     uint64_t base = (uint64_t)t->ctx->cfg->x.poll_interval_ms;
     double jitter = (retry_random() - 0.5) * 0.2;
 
-    uv_timer_start(&t->poll, on_poll_timer, (uint64_t)((double)base * (1 + jitter)),
-                   0);
+    uv_timer_start(&t->poll, on_poll_timer,
+                   (uint64_t)((double)base * (1 + jitter)), 0);
 }
 
 struct tweet *
