@@ -693,7 +693,7 @@ tweet_check_captions(const struct cfg *cfg, const struct calendar *cal,
         for (int d = 1; d <= 31; d++) {
             const char *const *days;
             size_t n = calendar_days(cal, m, d, &days);
-            char date[11], err[ERR_LEN];
+            char date[32], err[ERR_LEN]; /* room the compiler can see */
 
             snprintf(date, sizeof(date), "2028-%02d-%02d", m, d);
             for (size_t i = 0; i < n; i++) {
