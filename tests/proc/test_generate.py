@@ -15,8 +15,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import openai_standin  # noqa: E402
 import servers  # noqa: E402
-from spookyd import (Daemon, NotifySocket, Skip, check, command,  # noqa
-                     daemon_env, run_tests, write_config)
+from spookyd import (SLOW, Daemon, NotifySocket, Skip, check,  # noqa
+                     command, daemon_env, run_tests, write_config)
 
 DATE = "2026-10-30"
 CALENDAR = json.dumps({
@@ -227,7 +227,8 @@ def test_daemon_runs_the_slot_on_time(tmp):
     # A 6-field cron a few seconds ahead, in UTC: the running daemon must
     # fire it and make today's images.
     now = datetime.datetime.now(datetime.timezone.utc)
-    at = now + datetime.timedelta(seconds=4)
+    # Far enough ahead for the daemon to be READY first (valgrind is slow).
+    at = now + datetime.timedelta(seconds=4 * SLOW)
     cal = json.dumps({at.strftime("%B").lower(): {
         str(at.day): ["Candy Corn", "Pi\u00f1a Colada"]}})
     cron = "%d %d %d * * *" % (at.second, at.minute, at.hour)
@@ -239,7 +240,7 @@ def test_daemon_runs_the_slot_on_time(tmp):
         try:
             sock.wait_for(lambda m: "READY=1" in m, timeout=10)
             check(items(aws) == {}, "generated before the slot")
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 30 * SLOW
             while time.monotonic() < deadline:
                 its = items(aws)
                 if len(its) == 2 and all(v["status"]["S"] == "held"

@@ -16,8 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import openai_standin  # noqa: E402
 import servers  # noqa: E402
 import x_standin  # noqa: E402
-from spookyd import (Daemon, NotifySocket, Skip, check, command,  # noqa
-                     daemon_env, run_tests, write_config)
+from spookyd import (SLOW, Daemon, NotifySocket, Skip, check,  # noqa
+                     command, daemon_env, run_tests, write_config)
 
 DATE = "2026-10-30"
 CALENDAR = json.dumps({"october": {"30": [
@@ -276,7 +276,8 @@ def test_kill_9_between_upload_and_record(tmp):
 
 def test_daemon_posts_the_slot_on_schedule(tmp):
     now = datetime.datetime.now(datetime.timezone.utc)
-    at = now + datetime.timedelta(seconds=4)
+    # Far enough ahead for the daemon to be READY first (valgrind is slow).
+    at = now + datetime.timedelta(seconds=4 * SLOW)
     cal = json.dumps({at.strftime("%B").lower(): {str(at.day): [
         "Candy Corn", "Don't Cry Over Spilled Milk", "Pi\u00f1a Colada"]}})
     sched = {"schedule": {"cron": "%d %d %d * * *" % (at.second, at.minute,
@@ -288,7 +289,7 @@ def test_daemon_posts_the_slot_on_schedule(tmp):
         d = Daemon(tmp, conf, env=env)
         try:
             sock.wait_for(lambda m: "READY=1" in m, timeout=10)
-            deadline = time.monotonic() + 40
+            deadline = time.monotonic() + 40 * SLOW
             while len(x.tweets()) < 3 and time.monotonic() < deadline:
                 time.sleep(0.2)
             time.sleep(0.5)
