@@ -4,12 +4,17 @@ stopped again by whoever started them.
 
 journald(): context manager yielding a Journal (or raising Skip).
 user_manager(tmp): context manager yielding a UserManager (or Skip).
+private_host(users): a mount namespace of this process's own in which a
+    real unit's sandbox can be applied (see its docstring).
 """
 import contextlib
+import ctypes
 import json
 import os
+import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 
@@ -110,6 +115,15 @@ class UserManager:
         return dict(l.split("=", 1) for l in r.stdout.splitlines()
                     if "=" in l)
 
+    def share_notify_socket(self):
+        """Let units that run as another user (User=) reach the manager's
+        notify socket, as they reach PID 1's world-writable one; the
+        runtime directory is otherwise root's alone."""
+        rt = self.env["XDG_RUNTIME_DIR"]
+        os.chmod(rt, 0o711)
+        os.chmod(os.path.join(rt, "systemd"), 0o711)
+        os.chmod(os.path.join(rt, "systemd", "notify"), 0o777)
+
     def wait_prop(self, unit, prop, pred, timeout=10.0):
         deadline = time.monotonic() + timeout * SLOW
         while True:
@@ -170,3 +184,110 @@ def user_manager(tmp):
         log.close()
         if created_marker:
             os.rmdir("/run/systemd/system")
+
+
+_MS_BIND = 0x1000
+_MS_REC = 0x4000
+_MS_PRIVATE = 0x40000
+_CLONE_NEWNS = 0x20000
+
+
+def _mount(libc, src, target, fstype, flags, data=None):
+    enc = (lambda v: v.encode() if v is not None else None)
+    if libc.mount(enc(src), enc(target), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise Skip("mount %s on %s: %s" % (src, target, os.strerror(err)))
+
+
+def _inaccessible_nodes(parent):
+    """The mode-0 nodes PID 1 makes at boot; ProtectHome=,
+    InaccessiblePaths= and friends bind them over what they hide."""
+    d = os.path.join(parent, "inaccessible")
+    os.mkdir(d, 0o755)
+    os.mkdir(os.path.join(d, "dir"), 0)
+    for name, kind in (("reg", stat.S_IFREG), ("fifo", stat.S_IFIFO),
+                       ("sock", stat.S_IFSOCK), ("chr", stat.S_IFCHR),
+                       ("blk", stat.S_IFBLK)):
+        os.mknod(os.path.join(d, name), kind, os.makedev(0, 0))
+        os.chmod(os.path.join(d, name), 0)
+
+
+def _free_id(taken):
+    for i in range(999, 100, -1):
+        if i not in taken:
+            return i
+    raise Skip("no free system uid/gid below 1000")
+
+
+def _add_users(names):
+    """Private /etc/passwd and /etc/group with a system user and group per
+    name, as systemd-sysusers would add them; returns {name: (uid, gid)}."""
+    ids = {}
+    files = {}
+    for f in ("passwd", "group"):
+        with open("/etc/" + f) as fh:
+            files[f] = fh.read()
+    taken = {int(l.split(":")[2]) for f in files.values()
+             for l in f.splitlines() if l.count(":") >= 3}
+    known = {l.split(":")[0] for l in files["passwd"].splitlines()}
+    for name in dict.fromkeys(names):
+        if name in known:
+            pw = pwd.getpwnam(name)
+            ids[name] = (pw.pw_uid, pw.pw_gid)
+            continue
+        i = _free_id(taken)
+        taken.add(i)
+        ids[name] = (i, i)
+        files["passwd"] += "%s:x:%d:%d:%s (test):/:/usr/sbin/nologin\n" % (
+            name, i, i, name)
+        files["group"] += "%s:x:%d:\n" % (name, i)
+    return ids, files
+
+
+def private_host(users=()):
+    """Move this process, and everything it starts from now on, into a
+    mount namespace of its own that looks like a host booted with systemd,
+    so that a real unit keeps its whole sandbox under user_manager() and
+    nothing of the machine (nor of tests running beside this one) changes:
+
+    - /run becomes a mount point: ProtectProc=, ProcSubset=,
+      ProtectKernelTunables= and ProtectControlGroups= imply MountAPIVFS=,
+      which lays an empty tmpfs over /run when it is not one (as on this
+      kind of VM), hiding journald's sockets from the unit;
+    - /run/systemd, /run/log and /var/log/journal are private tmpfs, so
+      journald() starts a journald of our own whose journal holds only
+      this test's records, and no other test can stop it;
+    - /run/systemd/inaccessible holds the nodes PID 1 makes at boot
+      (ProtectHome= fails with 226/NAMESPACE without them);
+    - each name in users becomes a system user and group in private
+      copies of /etc/passwd and /etc/group (User=, Group=).
+
+    Returns (root, ids): root is a private tmpfs outside /tmp, for files
+    the unit must read (PrivateTmp= hides /tmp from it); ids maps each
+    new name to (uid, gid).  There is no way back: call it in the test
+    that needs it, before any thread starts (unshare refuses a process
+    with threads).  Raises Skip where the machine refuses."""
+    if os.geteuid() != 0:
+        raise Skip("a private mount namespace needs root")
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        raise Skip("unshare(CLONE_NEWNS): %s" %
+                   os.strerror(ctypes.get_errno()))
+    _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
+    if not os.path.ismount("/run"):
+        _mount(libc, "/run", "/run", None, _MS_BIND | _MS_REC)
+    for path in ("/run/systemd", "/run/log", "/var/log/journal"):
+        if os.path.isdir(path):
+            _mount(libc, "tmpfs", path, "tmpfs", 0, "mode=0755")
+    _inaccessible_nodes("/run/systemd")
+    root = "/run/systemd/test-root"
+    os.mkdir(root, 0o755)
+    _mount(libc, "tmpfs", root, "tmpfs", 0, "mode=0755")
+    ids, files = _add_users(users)
+    for f, text in files.items():
+        copy = os.path.join(root, "etc-" + f)
+        with open(copy, "w") as fh:
+            fh.write(text)
+        os.chmod(copy, 0o644)
+        _mount(libc, copy, "/etc/" + f, None, _MS_BIND)
+    return root, ids
