@@ -262,9 +262,9 @@ def private_host(users=()):
     - each name in users becomes a system user and group in private
       copies of /etc/passwd and /etc/group (User=, Group=).
 
-    Returns (root, ids): root is a private tmpfs outside /tmp, for files
-    the unit must read (PrivateTmp= hides /tmp from it); ids maps each
-    new name to (uid, gid).  There is no way back: call it in the test
+    Returns (root, ids): root is a private directory outside /tmp, for
+    files the unit must read (PrivateTmp= hides /tmp from it); ids maps
+    each name to (uid, gid).  There is no way back: call it in the test
     that needs it, before any thread starts (unshare refuses a process
     with threads).  Raises Skip where the machine refuses."""
     if os.geteuid() != 0:
@@ -276,13 +276,15 @@ def private_host(users=()):
     _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
     if not os.path.ismount("/run"):
         _mount(libc, "/run", "/run", None, _MS_BIND | _MS_REC)
+    # Mount points need a directory; journald() would make these anyway.
+    os.makedirs("/run/systemd", exist_ok=True)
+    os.makedirs("/run/log", exist_ok=True)
     for path in ("/run/systemd", "/run/log", "/var/log/journal"):
         if os.path.isdir(path):
             _mount(libc, "tmpfs", path, "tmpfs", 0, "mode=0755")
     _inaccessible_nodes("/run/systemd")
-    root = "/run/systemd/test-root"
+    root = "/run/systemd/test-root"  # on the private tmpfs
     os.mkdir(root, 0o755)
-    _mount(libc, "tmpfs", root, "tmpfs", 0, "mode=0755")
     ids, files = _add_users(users)
     for f, text in files.items():
         copy = os.path.join(root, "etc-" + f)

@@ -219,6 +219,21 @@ def check_job_journal(j, job, item, tweet, pid):
     check("job claimed" in msgs and "posted to X" in msgs, msgs)
 
 
+def check_sandboxed(pid, uid):
+    """The unit's sandbox is in force on the daemon, as seen from outside:
+    its user, no capabilities, no new privileges, a seccomp filter, its
+    own user and mount namespaces."""
+    with open("/proc/%d/status" % pid) as f:
+        st = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+    check(int(st["Uid"].split()[0]) == uid, "runs as " + st["Uid"])
+    check(int(st["CapEff"], 16) == 0 and int(st["CapBnd"], 16) == 0,
+          (st["CapEff"], st["CapBnd"]))
+    check(st["NoNewPrivs"] == "1" and st["Seccomp"] == "2", st)
+    for ns in ("user", "mnt"):
+        check(os.readlink("/proc/%d/ns/%s" % (pid, ns)) !=
+              os.readlink("/proc/self/ns/" + ns), "shares our %s ns" % ns)
+
+
 def diagnose(mgr):
     """What a failure needs: the unit's status and the journal's tail
     (valgrind's and the sanitizers' reports are there too)."""
@@ -281,9 +296,7 @@ class Run:
         check(p["StatusText"].startswith("next run ") and
               " UTC; " in p["StatusText"], p)
         self.pid = int(p["MainPID"])
-        with open("/proc/%d/status" % self.pid) as f:
-            uids = [l for l in f if l.startswith("Uid:")][0]
-        check(int(uids.split()[1]) == self.uid, "runs as " + uids)
+        check_sandboxed(self.pid, self.uid)
         status = self.mgr.systemctl("status", UNIT, check=False).stdout
         check('Status: "next run ' in status, status)
 
@@ -313,8 +326,14 @@ class Run:
         check(p["ActiveState"] == "active" and
               p["MainPID"] == str(self.pid) and " JST; " in p["StatusText"],
               p)
-        msgs = [e["MESSAGE"] for e in self.j.entries("_PID=%d" % self.pid)]
-        check(sum(m.startswith("reload accepted") for m in msgs) == 1, msgs)
+
+        def accepted():
+            msgs = [e["MESSAGE"] for e in self.j.entries(
+                "_PID=%d" % self.pid, timeout=0)]
+            return sum(m.startswith("reload accepted") for m in msgs)
+        # journald may write a record after systemd has seen the status.
+        check(wait_for("reload accepted", accepted, 5) == 1,
+              "reloads accepted: %d" % accepted())
 
     def stop(self):
         self.mgr.systemctl("stop", UNIT)
