@@ -1,3 +1,5 @@
+# serial: its user manager, though in a private mount namespace, runs as
+# root in the root cgroup and moves every process into init.scope.
 """End to end: the real systemd/spookyd.service, rendered by `make install`
 with ExecStart= on the built binary, under a real systemd user manager and
 a real journald, against the local S3, DynamoDB, OpenAI and X stand-ins.
