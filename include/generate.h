@@ -44,6 +44,9 @@ struct generate *generate_start(struct context *ctx, const char *date,
 size_t generate_outcomes(const struct generate *g,
                          const struct generate_outcome **out);
 
+/* The run's date, "YYYY-MM-DD". */
+const char *generate_date(const struct generate *g);
+
 /* The run's range key: its date's local midnight (Unix seconds). */
 int64_t generate_timestamp(const struct generate *g);
 

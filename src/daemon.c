@@ -35,6 +35,15 @@ struct run {
     struct run *next;
 };
 
+/* A date to run again later: a job's claim failed on a transient error,
+ * so no item exists for the poller to find. */
+struct redo {
+    uv_timer_t timer;
+    struct daemon *d;
+    char date[11];
+    struct redo *next;
+};
+
 struct daemon {
     uv_loop_t loop;
     struct http *http;
@@ -49,6 +58,7 @@ struct daemon {
     int rc;
     unsigned inflight; /* generate jobs running; stop waits for them */
     struct run *runs;
+    struct redo *redos;
     struct tweet *tweet;
     char date[11];     /* of the last run started, for STATUS */
 };
@@ -113,6 +123,57 @@ ready(const struct daemon *d)
 }
 
 static void finish_stop(struct daemon *d);
+static void run_date(struct daemon *d, const char *date, const char *why);
+
+static void
+redo_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void
+unlink_redo(struct redo *r)
+{
+    struct redo **pp;
+
+    for (pp = &r->d->redos; *pp != r; pp = &(*pp)->next)
+        ;
+    *pp = r->next;
+    uv_close((uv_handle_t *)&r->timer, redo_closed);
+}
+
+static void
+on_redo(uv_timer_t *t)
+{
+    struct redo *r = t->data;
+    struct daemon *d = r->d;
+    char date[11];
+
+    memcpy(date, r->date, sizeof(date));
+    unlink_redo(r);
+    if (!d->stopping)
+        run_date(d, date, "retry");
+}
+
+/* Run date again after a poll interval, once. */
+static void
+redo_later(struct daemon *d, const char *date)
+{
+    struct redo *r;
+
+    for (r = d->redos; r != NULL; r = r->next)
+        if (strcmp(r->date, date) == 0)
+            return;
+    r = mem_calloc(1, sizeof(*r));
+    r->d = d;
+    snprintf(r->date, sizeof(r->date), "%s", date);
+    uv_timer_init(&d->loop, &r->timer);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, on_redo,
+                   (uint64_t)d->ctx->cfg->x.poll_interval_ms, 0);
+    r->next = d->redos;
+    d->redos = r;
+}
 
 static void
 on_generated(struct generate *g, void *arg)
@@ -120,13 +181,16 @@ on_generated(struct generate *g, void *arg)
     struct run *r = arg, **pp;
     struct daemon *d = r->d;
     const struct generate_outcome *out;
-    size_t n = generate_outcomes(g, &out), ok = 0, failed = 0;
+    size_t n = generate_outcomes(g, &out), ok = 0, failed = 0, lost = 0;
 
     for (size_t i = 0; i < n; i++) {
         ok += out[i].status == JOB_UPLOADED || out[i].status == JOB_HELD ||
               out[i].status == JOB_POSTED;
         failed += out[i].status == JOB_FAILED;
+        lost += out[i].status == JOB_UNKNOWN && out[i].retryable;
     }
+    if (lost > 0 && !d->stopping)
+        redo_later(d, generate_date(g));
     log_info(NULL, "generate run over: %zu of %zu job(s) have an image, "
                    "%zu failed", ok, n, failed);
     for (pp = &d->runs; *pp != r; pp = &(*pp)->next)
@@ -345,6 +409,8 @@ static void
 finish_stop(struct daemon *d)
 {
     cancel_runs(d);
+    while (d->redos != NULL)
+        unlink_redo(d->redos);
     tweet_free(d->tweet);
     d->tweet = NULL;
     for (int i = 0; i < NSIGNALS; i++)

@@ -584,6 +584,12 @@ generate_outcomes(const struct generate *g,
     return g->njobs;
 }
 
+const char *
+generate_date(const struct generate *g)
+{
+    return g->date;
+}
+
 int64_t
 generate_timestamp(const struct generate *g)
 {

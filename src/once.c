@@ -81,10 +81,11 @@ on_posted(const char *job_id, enum job_status st, const char *detail,
 {
     struct once *o = arg;
 
+    /* JOB_UNKNOWN: the step did not take the job on (someone else holds
+     * it): what the generate step saw still stands. */
     for (size_t i = 0; i < o->n; i++)
-        if (strcmp(o->lines[i].job_id, job_id) == 0)
-            set_line(&o->lines[i], st == JOB_UNKNOWN ? JOB_UPLOADED : st,
-                     detail);
+        if (strcmp(o->lines[i].job_id, job_id) == 0 && st != JOB_UNKNOWN)
+            set_line(&o->lines[i], st, detail);
     if (--o->posting == 0)
         uv_timer_start(&o->done, finish, 0, 0);
 }
@@ -105,7 +106,8 @@ on_generated(struct generate *g, void *arg)
     }
     o->posting++; /* held until every post has started */
     for (size_t i = 0; i < n; i++) {
-        if (out[i].status != JOB_UPLOADED)
+        /* posting: maybe left by a crashed run, which the claim sees. */
+        if (out[i].status != JOB_UPLOADED && out[i].status != JOB_POSTING)
             continue;
         o->posting++;
         if (tweet_job(o->tweet, out[i].job_id, generate_timestamp(g)) != 0)

@@ -53,6 +53,7 @@ struct post {
     struct x_op *xop;
     uv_timer_t wait;
     struct log_ctx log;
+    char *dead_owner; /* lease holder we take over from, or NULL */
     char media_id[X_ID_LEN];
     char tweet_id[X_ID_LEN];
     int stage; /* enum post_stage */
@@ -93,6 +94,7 @@ post_closed(uv_handle_t *h)
     free(p->caption);
     free(p->alt);
     free(p->image);
+    free(p->dead_owner);
     context_unref(p->ctx);
     free(p);
 }
@@ -412,6 +414,8 @@ fetch_image(struct post *p)
         record_failed(p, err);
 }
 
+static void read_claimed(struct post *p);
+
 static int
 make_texts(struct post *p, char err[ERR_LEN])
 {
@@ -436,6 +440,10 @@ on_claimed(const struct ddb_result *res, void *arg)
 
     p->ddb = NULL;
     if (res->rc == DDB_CONDITION_FAILED) {
+        if (p->dead_owner == NULL) {
+            read_claimed(p);
+            return;
+        }
         log_debug(&p->log, "job not ready to post or taken by another run");
         post_end(p, JOB_UNKNOWN, "not claimable");
         return;
@@ -458,6 +466,51 @@ on_claimed(const struct ddb_result *res, void *arg)
     fetch_image(p);
 }
 
+static void claim(struct post *p);
+
+/* The claim failed: if the job is being posted by a process of this host
+ * that has died (a crash or restart), take it over now instead of
+ * waiting the lease out, as the generate step does. */
+static void
+on_read(const struct ddb_result *res, void *arg)
+{
+    struct post *p = arg;
+    struct job j;
+    char err[ERR_LEN];
+
+    p->ddb = NULL;
+    if (res->rc == 0 && res->item != NULL &&
+        job_from_item(res->item, &j, err) == 0) {
+        if (j.status == JOB_POSTING && j.lease_owner != NULL &&
+            job_lease_stale(&j, now_s())) {
+            p->dead_owner = mem_strdup(j.lease_owner);
+            log_info(&p->log, "taking over from a dead process (%s)",
+                     j.lease_owner);
+            job_cleanup(&j);
+            claim(p);
+            return;
+        }
+        job_cleanup(&j);
+    }
+    log_debug(&p->log, "job not ready to post or taken by another run");
+    post_end(p, JOB_UNKNOWN, "not claimable");
+}
+
+static void
+read_claimed(struct post *p)
+{
+    struct ddb_get req = {0};
+    char err[ERR_LEN];
+
+    req.table = p->ctx->cfg->aws.table;
+    req.key = p->key;
+    req.consistent = 1;
+    req.log = &p->log;
+    p->ddb = ddb_get_item(p->ctx->aws, &req, on_read, p, err);
+    if (p->ddb == NULL)
+        post_end(p, JOB_UNKNOWN, err);
+}
+
 static void
 claim(struct post *p)
 {
@@ -467,15 +520,21 @@ claim(struct post *p)
 
     if (t->next_post_at > now)
         wait = (t->next_post_at - now) / 1000;
-    ddbjson_set_s(v, ":up", "uploaded");
+    if (p->dead_owner == NULL)
+        ddbjson_set_s(v, ":up", "uploaded");
     ddbjson_set_s(v, ":posting", "posting");
     ddbjson_set_i64(v, ":exp", now_s() + POST_LEASE_S + (int64_t)wait);
     ddbjson_set_i64(v, ":zero", 0);
     ddbjson_set_i64(v, ":one", 1);
+    if (p->dead_owner != NULL)
+        ddbjson_set_s(v, ":dead", p->dead_owner);
     update(p, "SET #status = :posting, #lease_owner = :me, "
               "#lease_expires = :exp, #updated_at = :now, "
               "#post_attempts = if_not_exists(#post_attempts, :zero) + :one",
-           "#status = :up OR (#status = :posting AND #lease_expires < :now)",
+           p->dead_owner == NULL
+               ? "#status = :up OR (#status = :posting AND "
+                 "#lease_expires < :now)"
+               : "#status = :posting AND #lease_owner = :dead",
            v, on_claimed);
 }
 
@@ -571,8 +630,10 @@ poll_status(struct tweet *t, int which, const char *status, ddb_done_cb cb)
     q.table = t->ctx->cfg->aws.table;
     q.index = JOBS_STATUS_INDEX;
     q.key_condition = "#status = :st";
-    if (which != Q_UPLOADED) {
-        /* Only jobs whose lease ran out: someone else may hold the rest. */
+    if (which == Q_GENERATING) {
+        /* Only jobs whose lease ran out: someone else may hold the rest.
+         * Posting jobs are all looked at: the claim checks the lease and
+         * whether its holder died on this host. */
         ddbjson_set_i64(v, ":now", now_s());
         q.filter = "#lease_expires < :now";
     }

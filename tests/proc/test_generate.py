@@ -258,5 +258,40 @@ def test_daemon_runs_the_slot_on_time(tmp):
             sock.close()
 
 
+def test_daemon_retries_a_date_whose_claim_failed(tmp):
+    # DynamoDB down for every attempt of the claim: no item exists for
+    # the poller to find, so the daemon runs the date again by itself.
+    today = datetime.datetime.now(datetime.timezone.utc)
+    cal = json.dumps({today.strftime("%B").lower(): {
+        str(today.day): ["Candy Corn"]}})
+    cfg = {"schedule": {"timezone": "UTC", "catch_up": "0"},
+           "x": {"poll_interval": "1s", "review": "yes"}}
+    with stack(tmp, overrides=cfg, calendar=cal) as (aws, ai, conf, env):
+        sock = NotifySocket(tmp)
+        env["NOTIFY_SOCKET"] = sock.path
+        d = Daemon(tmp, conf, env=env)
+        try:
+            sock.wait_for(lambda m: "READY=1" in m, timeout=10)
+            aws.dynamodb.set_faults([{"match": {
+                "method": "POST", "times": 4,
+                "header": {"X-Amz-Target": "PutItem$"}},
+                "action": "status", "status": 503}])
+            d.signal(signal.SIGUSR1)
+            deadline = time.monotonic() + 30 * SLOW
+            its = {}
+            while time.monotonic() < deadline:
+                its = items(aws)
+                if its and all(v["status"]["S"] == "held"
+                               for v in its.values()):
+                    break
+                time.sleep(0.2)
+            check(len(its) == 1 and
+                  list(its.values())[0]["status"]["S"] == "held", its)
+            check("(retry)" in d.stderr(), d.stderr())
+        finally:
+            d.stop()
+            sock.close()
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -257,7 +257,7 @@ def test_kill_9_between_upload_and_record(tmp):
     # restart: every job ends posted, never twice.
     with stack(tmp) as (aws, ai, x, conf, env):
         x.set_faults([{"match": {"path_prefix": "/2/tweets"},
-                       "action": "delay", "delay_ms": 2000}])
+                       "action": "delay", "delay_ms": 4000}])
         p = once(conf, env, wait=False)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -265,12 +265,19 @@ def test_kill_9_between_upload_and_record(tmp):
                    for v in items(aws).values()):
                 break
             time.sleep(0.05)
-        time.sleep(2.5)  # some tweets sent, their replies maybe not
+        time.sleep(1)  # posts sent, their replies still held back by X
         p.send_signal(signal.SIGKILL)
         p.communicate()
         x.set_faults([])
+        time.sleep(4)  # X finishes the posts whose replies nobody reads
+        posting = [j for j, v in items(aws).items()
+                   if v["status"]["S"] == "posting"]
+        check(posting, "the kill landed outside the posting window")
+        # The dead process's leases are taken over at once, not after
+        # 15 minutes.
         rc, out, err = once(conf, env)
         check(rc == 0, out + err)
+        check("taking over from a dead process" in err, err)
         check_posted_once(aws, x)
 
 
