@@ -190,14 +190,15 @@ def ddbjson():
     })
 
 
-S3_NOSUCHKEY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey'
-                b'</Code><Message>The specified key does not exist.</Message>'
-                b'<Key>images/2026-10-31_0_Caramel.png</Key><RequestId>'
-                b'4442587FB7D0A2F9</RequestId><HostId>aGVsbG8=</HostId></Error>')
+S3_NOSUCHKEY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+                b'NoSuchKey</Code><Message>The specified key does not exist.'
+                b'</Message><Key>images/2026-10-31_0_Caramel.png</Key>'
+                b'<RequestId>4442587FB7D0A2F9</RequestId><HostId>aGVsbG8='
+                b'</HostId></Error>')
 S3_SIGNATURE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
-                b'SignatureDoesNotMatch</Code><Message>The request signature we '
-                b'calculated does not match the signature you provided. Check '
-                b'your key and signing method.</Message><StringToSign>'
+                b'SignatureDoesNotMatch</Code><Message>The request signature '
+                b'we calculated does not match the signature you provided. '
+                b'Check your key and signing method.</Message><StringToSign>'
                 b'AWS4-HMAC-SHA256\n20261031T080000Z\n20261031/us-east-1/s3/'
                 b'aws4_request\n1e2f</StringToSign><CanonicalRequest>PUT\n/x'
                 b'</CanonicalRequest><RequestId>A1B2</RequestId></Error>')
@@ -428,7 +429,8 @@ def oauth1():
 
 def xtext_texts():
     out = []
-    for line in read("tests/vectors/xtext/validate-v3.txt").decode().split("\n"):
+    text = read("tests/vectors/xtext/validate-v3.txt").decode()
+    for line in text.split("\n"):
         if line.startswith("text: "):
             t = line[6:]
             t = re.sub(r"\\U([0-9A-Fa-f]{8})",
