@@ -17,6 +17,7 @@ struct aws;
 struct calendar;
 struct cfg;
 struct http;
+struct x;
 
 struct context {
     int refs;
@@ -27,6 +28,7 @@ struct context {
     struct calendar *cal;
     char *openai_key;    /* resolved secrets, wiped when freed */
     char *x_credentials; /* the X secret's JSON text */
+    struct x *x;         /* X client signed with those credentials */
 };
 
 struct context_build;

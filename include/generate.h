@@ -44,6 +44,9 @@ struct generate *generate_start(struct context *ctx, const char *date,
 size_t generate_outcomes(const struct generate *g,
                          const struct generate_outcome **out);
 
+/* The run's range key: its date's local midnight (Unix seconds). */
+int64_t generate_timestamp(const struct generate *g);
+
 /* Free a finished run, or cancel a running one (its jobs stay retryable:
  * their leases run out).  NULL is a no-op. */
 void generate_free(struct generate *g);

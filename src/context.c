@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/secret.h"
+#include "x/x.h"
 
 /* A generation is freed from a timer so that the last unref may come from
  * inside one of its own AWS callbacks (aws_free() must not run there). */
@@ -75,6 +76,7 @@ ctx_free_now(uv_timer_t *t)
 {
     struct context_priv *p = t->data;
 
+    x_free(p->pub.x);
     aws_free(p->pub.aws);
     calendar_free(p->pub.cal);
     cfg_unref(p->pub.cfg);
@@ -118,12 +120,37 @@ build_closed(uv_handle_t *h)
     free(b);
 }
 
+/* The X client, once the credentials are known. */
+static void
+start_x(struct context_build *b)
+{
+    struct context *ctx = &b->ctx->pub;
+    const char *ref = secret_ref_str(&ctx->cfg->x.credentials);
+    struct x_config xc = {0};
+    struct x_creds *creds;
+    char err[ERR_LEN];
+
+    creds = x_creds_parse(ctx->x_credentials, err);
+    if (creds == NULL) {
+        buf_printf(&b->errors, "%s: %s\n", ref, err);
+        return;
+    }
+    xc.api_base_url = ctx->cfg->x.api_base_url;
+    xc.creds_ref = ref;
+    ctx->x = x_new(ctx->loop, ctx->http, creds, &xc, err);
+    if (ctx->x == NULL)
+        buf_printf(&b->errors, "[x]: %s\n", err);
+    x_creds_free(creds);
+}
+
 static void
 build_done(uv_timer_t *t)
 {
     struct context_build *b = t->data;
     struct context *ctx = &b->ctx->pub;
 
+    if (b->errors.len == 0)
+        start_x(b);
     if (b->errors.len > 0) {
         context_unref(ctx);
         b->cb(NULL, buf_str(&b->errors), b->arg);

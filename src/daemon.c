@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "generate.h"
 #include "schedule.h"
+#include "tweet.h"
 
 #define NSIGNALS 4
 
@@ -46,8 +47,10 @@ struct daemon {
     int has_watchdog;
     int stopping;
     int rc;
-    unsigned inflight; /* jobs running; stop waits for them */
+    unsigned inflight; /* generate jobs running; stop waits for them */
     struct run *runs;
+    struct tweet *tweet;
+    char date[11];     /* of the last run started, for STATUS */
 };
 
 struct calendar *
@@ -79,8 +82,10 @@ status_line(const struct daemon *d, char *line, size_t size)
     if (next != 0 && d->ctx != NULL &&
         tz_localtime(d->ctx->cfg->schedule.timezone, next, &tm) == 0)
         strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M %Z", &tm);
-    snprintf(line, size, "next run %s; %u job%s in flight", when,
-             d->inflight, d->inflight == 1 ? "" : "s");
+    unsigned busy = d->inflight + (d->tweet ? tweet_busy(d->tweet) : 0);
+
+    snprintf(line, size, "next run %s; %u job%s in flight", when, busy,
+             busy == 1 ? "" : "s");
 }
 
 static void
@@ -125,28 +130,68 @@ on_generated(struct generate *g, void *arg)
     generate_free(g);
     free(r);
     update_status(d);
-    if (d->stopping && d->inflight == 0 && d->runs == NULL)
+    if (d->stopping && d->runs == NULL && tweet_busy(d->tweet) == 0)
         finish_stop(d);
 }
 
-/* XXX: uploaded jobs wait for the tweet step, which is not wired in yet;
- * until it is, nothing is posted to X. */
 static void
-run_generate(struct daemon *d, time_t slot, const char *why)
+on_uploaded(const char *job_id, int64_t timestamp, void *arg)
+{
+    struct run *r = arg;
+    struct daemon *d = r->d;
+
+    if (!d->stopping)
+        tweet_job(d->tweet, job_id, timestamp);
+}
+
+static void
+on_tweet_job(const char *job_id, enum job_status st, const char *detail,
+             void *arg)
+{
+    struct daemon *d = arg;
+
+    (void)job_id;
+    (void)st;
+    (void)detail;
+    update_status(d);
+    if (d->stopping && d->runs == NULL && tweet_busy(d->tweet) == 0)
+        finish_stop(d);
+}
+
+static void
+run_date(struct daemon *d, const char *date, const char *why)
 {
     struct run *r = mem_calloc(1, sizeof(*r));
     const struct generate_outcome *out;
-    char date[11] = "";
 
-    tz_date(d->ctx->cfg->schedule.timezone, slot, date);
     log_info(NULL, "generate step for %s (%s)", date, why);
     r->d = d;
-    r->gen = generate_start(d->ctx, date, on_generated, NULL, r);
+    r->gen = generate_start(d->ctx, date, on_generated, on_uploaded, r);
     r->njobs = generate_outcomes(r->gen, &out);
     r->next = d->runs;
     d->runs = r;
     d->inflight += (unsigned)r->njobs;
     update_status(d);
+}
+
+static void
+run_generate(struct daemon *d, time_t slot, const char *why)
+{
+    char date[11] = "";
+
+    tz_date(d->ctx->cfg->schedule.timezone, slot, date);
+    run_date(d, date, why);
+}
+
+/* The poller found a date with an abandoned or released job. */
+static void
+on_stale(const char *date, void *arg)
+{
+    struct daemon *d = arg;
+
+    if (d->stopping || d->runs != NULL)
+        return; /* a run in flight may be the one holding it */
+    run_date(d, date, "resume");
 }
 
 /* Cancel every run (their jobs stay retryable: leases run out). */
@@ -194,6 +239,7 @@ install(struct daemon *d, struct context *ctx)
     context_unref(d->ctx);
     d->ctx = ctx;
     log_set_level(ctx->cfg->daemon.log_level);
+    tweet_set_context(d->tweet, ctx, 1);
     if (schedule_start(d->sched, ctx->cfg, err) != 0)
         log_err(NULL, "schedule: %s", err);
 }
@@ -286,6 +332,8 @@ static void
 finish_stop(struct daemon *d)
 {
     cancel_runs(d);
+    tweet_free(d->tweet);
+    d->tweet = NULL;
     for (int i = 0; i < NSIGNALS; i++)
         uv_close((uv_handle_t *)&d->sig[i], NULL);
     uv_close((uv_handle_t *)&d->grace, NULL);
@@ -325,7 +373,9 @@ begin_stop(struct daemon *d, int signum)
     if (d->sched != NULL)
         schedule_free(d->sched);
     d->sched = NULL;
-    if (d->runs == NULL) {
+    if (d->tweet != NULL)
+        tweet_stop(d->tweet);
+    if (d->runs == NULL && (d->tweet == NULL || tweet_busy(d->tweet) == 0)) {
         finish_stop(d);
         return;
     }
@@ -370,6 +420,7 @@ start(struct daemon *d, struct cfg *cfg, struct calendar *cal)
     d->has_watchdog = notify_watchdog_start(&d->loop, &d->watchdog) == 0;
     d->sched = schedule_new(&d->loop, on_slot, d, err);
     d->http = http_new(&d->loop);
+    d->tweet = tweet_new(&d->loop, on_tweet_job, on_stale, d);
     if (d->sched == NULL || d->http == NULL) {
         log_err(NULL, "cannot start: %s",
                 d->sched == NULL ? err : "libcurl multi handle");

@@ -363,17 +363,22 @@ take_over(struct gen_job *j, const struct job *old)
     j->attempts = old->attempts + 1;
     j->log.attempt = (int)j->attempts;
     ddbjson_set_s(v, ":gen", "generating");
-    ddbjson_set_s(v, ":old", old->lease_owner ? old->lease_owner : "");
+    if (old->lease_owner != NULL)
+        ddbjson_set_s(v, ":old", old->lease_owner);
     ddbjson_set_i64(v, ":oldexp", old->lease_expires);
     ddbjson_set_s(v, ":me", job_lease_owner());
     ddbjson_set_i64(v, ":exp", now_s() + lease_s(cfg));
     ddbjson_set_i64(v, ":att", j->attempts);
     ddbjson_set_s(v, ":prompt", j->prompt);
     ddbjson_set_i64(v, ":now", now_s());
+    /* Exactly the lease we saw, so two runs cannot both take it. */
     update(j, "SET #lease_owner = :me, #lease_expires = :exp, "
               "#attempts = :att, #prompt = :prompt, #updated_at = :now",
-           "#status = :gen AND #lease_owner = :old AND "
-           "#lease_expires = :oldexp",
+           old->lease_owner != NULL
+               ? "#status = :gen AND #lease_owner = :old AND "
+                 "#lease_expires = :oldexp"
+               : "#status = :gen AND attribute_not_exists(#lease_owner) "
+                 "AND #lease_expires = :oldexp",
            v, on_taken_over);
 }
 
@@ -577,6 +582,12 @@ generate_outcomes(const struct generate *g,
 {
     *out = g->outcomes;
     return g->njobs;
+}
+
+int64_t
+generate_timestamp(const struct generate *g)
+{
+    return g->timestamp;
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin.h"
 #include "calendar.h"
 #include "core/buf.h"
 #include "core/cfg.h"
@@ -244,11 +245,19 @@ main(int argc, char **argv)
         rc = once_run(cfg, cal, o.date);
         cfg_unref(cfg);
         return rc;
+    case ACT_JOBS:
+        rc = admin_jobs(cfg, cal, o.date);
+        cfg_unref(cfg);
+        return rc;
+    case ACT_RETRY:
+        rc = admin_retry(cfg, cal, o.job_id);
+        cfg_unref(cfg);
+        return rc;
+    case ACT_APPROVE:
+        rc = admin_approve(cfg, cal, o.job_id);
+        cfg_unref(cfg);
+        return rc;
     default:
-        /* XXX: --jobs, --retry and --approve need the tweet step's job
-         * handling; until it lands they exit 2. */
-        fprintf(stderr, "spookyd: not implemented yet\n");
-        rc = 2;
         break;
     }
     calendar_free(cal);

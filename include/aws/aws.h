@@ -55,22 +55,22 @@ struct aws_header {
 /* One call.  Everything is copied by aws_call() except body. */
 struct aws_request {
     enum aws_service service;
-    const char *method;  /* "GET", "PUT", "POST", ... */
-    const char *bucket;  /* S3 only: the bucket (addressing is chosen here) */
-    const char *key;     /* S3 only: the raw object key (encoded here) */
-    const char *path;    /* other services: wire path; NULL means "/" */
-    const char *query;   /* raw query without '?', or NULL; never logged */
+    const char *method; /* "GET", "PUT", "POST", ... */
+    const char *bucket; /* S3 only: the bucket (addressing is chosen here) */
+    const char *key;    /* S3 only: the raw object key (encoded here) */
+    const char *path;   /* other services: wire path; NULL means "/" */
+    const char *query;  /* raw query without '?', or NULL; never logged */
     const struct aws_header *headers; /* signed; not Host, X-Amz-Date,
                                        * Authorization, security token,
                                        * x-amz-content-sha256 */
     size_t n_headers;
-    const void *body;     /* borrowed: valid and unchanged until the
-                           * callback has run or the call is cancelled */
+    const void *body; /* borrowed: valid and unchanged until the
+                       * callback has run or the call is cancelled */
     size_t body_len;
-    const char *payload_hash; /* hex SHA-256 of body, or NULL: hashed once
-                               * here */
-    long timeout_ms;          /* whole attempt; 0: core/http's default */
-    size_t max_response;      /* largest body; 0: core/http's default */
+    const char *payload_hash;  /* hex SHA-256 of body, or NULL: hashed once
+                                * here */
+    long timeout_ms;           /* whole attempt; 0: core/http's default */
+    size_t max_response;       /* largest body; 0: core/http's default */
     const struct log_ctx *log; /* job_id, national_day, s3_key are copied
                                 * into the attempt log lines; may be NULL */
 };

@@ -27,11 +27,11 @@ typedef const char *(*endpoint_getenv_fn)(const char *name);
 
 /* A service's base URL, split.  Strings are owned by the struct. */
 struct endpoint {
-    char *base;  /* "https://dynamodb.us-east-1.amazonaws.com" or
-                  * "http://127.0.0.1:4566": scheme://host[:port] */
-    char *host;  /* Host header and SigV4 host: "host" or "host:port"
-                  * when the port is not the scheme's default */
-    int custom;  /* set from config or environment, not AWS's own */
+    char *base; /* "https://dynamodb.us-east-1.amazonaws.com" or
+                 * "http://127.0.0.1:4566": scheme://host[:port] */
+    char *host; /* Host header and SigV4 host: "host" or "host:port"
+                 * when the port is not the scheme's default */
+    int custom; /* set from config or environment, not AWS's own */
 };
 
 /* Where one S3 object lives.  Strings are owned by the struct. */
@@ -52,8 +52,8 @@ int endpoint_region_valid(const char *s);
  * $AWS_DEFAULT_REGION.  Returns 0 with a new string in *region (caller
  * frees), 1 when none is set (ask IMDS), or ERR_FAIL with err when the
  * chosen value is not a region name. */
-int endpoint_region(const char *config, endpoint_getenv_fn env,
-                    char **region, char err[ERR_LEN]);
+int endpoint_region(const char *config, endpoint_getenv_fn env, char **region,
+                    char err[ERR_LEN]);
 
 /* Resolve svc's endpoint: config_url (may be NULL), else the service's
  * AWS_ENDPOINT_URL_<S3|DYNAMODB|SECRETS_MANAGER>, else AWS_ENDPOINT_URL,

@@ -34,8 +34,8 @@ typedef void (*imds_done_cb)(int rc, const char *body, size_t len,
  * or "" for IMDS_DEFAULT_ENDPOINT) on loop, sending through http
  * (borrowed).  NULL with err for a malformed endpoint.  Free with
  * imds_free(). */
-struct imds *imds_new(uv_loop_t *loop, struct http *http,
-                      const char *endpoint, char err[ERR_LEN]);
+struct imds *imds_new(uv_loop_t *loop, struct http *http, const char *endpoint,
+                      char err[ERR_LEN]);
 
 /* Cancel every pending GET (callbacks do not run) and free the client.
  * Timers close asynchronously: run the loop once more.  NULL is a no-op. */

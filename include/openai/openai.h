@@ -28,19 +28,19 @@
 /* What to ask for.  The strings are borrowed for the openai_generate()
  * call only; it copies what it keeps. */
 struct openai_opts {
-    const char *base_url;     /* "https://api.openai.com/v1" */
-    const char *api_key;      /* the resolved key; never logged */
-    const char *api_key_ref;  /* where it came from ("env:OPENAI_API_KEY"),
-                               * named in errors; NULL: "the API key" */
-    const char *model;        /* e.g. "gpt-image-2-2026-04-21" */
-    const char *size;         /* NULL sends "auto" */
-    const char *quality;      /* NULL sends "auto" */
-    const char *output_format;/* "png", "jpeg", "webp"; NULL sends "png" */
-    int output_compression;   /* 0-100 for jpeg/webp; -1: not sent */
-    long timeout_ms;          /* per attempt; 0: OPENAI_DEFAULT_TIMEOUT_MS */
-    const char *organization; /* OpenAI-Organization header, or NULL */
-    const char *project;      /* OpenAI-Project header, or NULL */
-    const char *job_id;       /* JOB_ID of the log lines, or NULL */
+    const char *base_url;      /* "https://api.openai.com/v1" */
+    const char *api_key;       /* the resolved key; never logged */
+    const char *api_key_ref;   /* where it came from ("env:OPENAI_API_KEY"),
+                                * named in errors; NULL: "the API key" */
+    const char *model;         /* e.g. "gpt-image-2-2026-04-21" */
+    const char *size;          /* NULL sends "auto" */
+    const char *quality;       /* NULL sends "auto" */
+    const char *output_format; /* "png", "jpeg", "webp"; NULL sends "png" */
+    int output_compression;    /* 0-100 for jpeg/webp; -1: not sent */
+    long timeout_ms;           /* per attempt; 0: OPENAI_DEFAULT_TIMEOUT_MS */
+    const char *organization;  /* OpenAI-Organization header, or NULL */
+    const char *project;       /* OpenAI-Project header, or NULL */
+    const char *job_id;        /* JOB_ID of the log lines, or NULL */
 };
 
 /* Token counts from the response's usage object; -1 when absent. */
@@ -52,15 +52,15 @@ struct openai_usage {
 
 /* The outcome handed to the callback; valid only while it runs. */
 struct openai_result {
-    int rc;              /* 0, ERR_RETRY (try later) or ERR_FAIL */
-    char error[ERR_LEN]; /* why, fit for a job's last_error; "" on success */
-    int refused;         /* the safety system refused the prompt */
-    int quota_exhausted; /* 429 insufficient_quota: billing needs a human;
-                          * rc is ERR_FAIL and nothing was retried */
+    int rc;                 /* 0, ERR_RETRY (try later) or ERR_FAIL */
+    char error[ERR_LEN];    /* why, fit for a job's last_error; "" on success */
+    int refused;            /* the safety system refused the prompt */
+    int quota_exhausted;    /* 429 insufficient_quota: billing needs a human;
+                             * rc is ERR_FAIL and nothing was retried */
     int64_t retry_after_ms; /* the server's last requested wait, or -1 */
-    long http_status;    /* of the last attempt; 0 when none arrived */
-    int attempts;        /* HTTP attempts made */
-    char request_id[128];/* x-request-id of the last answer, or "" */
+    long http_status;       /* of the last attempt; 0 when none arrived */
+    int attempts;           /* HTTP attempts made */
+    char request_id[128];   /* x-request-id of the last answer, or "" */
     unsigned char *image;   /* the picture when rc is 0, else NULL; freed
                              * after the callback unless taken */
     size_t image_len;
@@ -102,7 +102,6 @@ void openai_cancel(struct openai_gen *g);
 
 /* Take the image out of res: the caller frees it with free(); *len gets
  * its size.  NULL when there is none or it was taken already. */
-unsigned char *openai_result_take_image(struct openai_result *res,
-                                        size_t *len);
+unsigned char *openai_result_take_image(struct openai_result *res, size_t *len);
 
 #endif

@@ -144,8 +144,8 @@ call_free(struct aws_call *c)
 
 /* End the call: the callback runs, then the call is freed. */
 static void
-call_finish(struct aws_call *c, int rc, const char *err,
-            struct http_resp *resp, const struct awserr *e)
+call_finish(struct aws_call *c, int rc, const char *err, struct http_resp *resp,
+            const struct awserr *e)
 {
     struct aws_result res;
     struct buf empty;
@@ -170,6 +170,7 @@ call_finish(struct aws_call *c, int rc, const char *err,
 
 static void call_step(struct aws_call *c);
 static void call_wait_creds(struct aws_call *c);
+static void call_refuse(struct aws_call *c, const char *err);
 
 static void
 timer_fire(uv_timer_t *t)
@@ -274,12 +275,12 @@ region_fetch(struct aws *aws)
     if (aws->region_get != NULL)
         return;
     if (aws->imds == NULL) {
-        region_fail(aws, ERR_FAIL, "no AWS region: set it in the config "
-                                   "or AWS_REGION, or enable IMDS");
+        region_fail(aws, ERR_FAIL,
+                    "no AWS region: set it in the config "
+                    "or AWS_REGION, or enable IMDS");
         return;
     }
-    aws->region_get = imds_get(aws->imds, REGION_PATH, region_done, aws,
-                               err);
+    aws->region_get = imds_get(aws->imds, REGION_PATH, region_done, aws, err);
     if (aws->region_get == NULL)
         region_fail(aws, ERR_RETRY, err);
 }
@@ -294,8 +295,8 @@ call_target(struct aws_call *c, char err[ERR_LEN])
     struct endpoint_target t;
 
     if (c->svc == AWS_S3) {
-        if (endpoint_s3_object(ep, c->bucket, c->key, c->aws->s3_path_style,
-                               &t, err) != 0)
+        if (endpoint_s3_object(ep, c->bucket, c->key, c->aws->s3_path_style, &t,
+                               err) != 0)
             return ERR_FAIL;
         c->log_url = t.url;
         c->host = t.host;
@@ -323,7 +324,7 @@ call_step(struct aws_call *c)
         return;
     }
     if (c->url == NULL && call_target(c, err) != 0) {
-        call_finish(c, ERR_FAIL, err, NULL, NULL);
+        call_refuse(c, err);
         return;
     }
     call_wait_creds(c);
@@ -369,6 +370,18 @@ static int sign(struct aws_call *c, const struct creds_keys *k,
 static void attempt_done(struct http_req *req, struct http_resp *resp,
                          void *arg);
 
+/* The request can never be sent as given: log once and fail. */
+static void
+call_refuse(struct aws_call *c, const char *err)
+{
+    struct log_ctx ctx;
+
+    attempt_ctx(c, NULL, NULL, &ctx);
+    log_warn(&ctx, "%s request not sent: %s",
+             endpoint_service_name((enum endpoint_service)c->svc), err);
+    call_finish(c, ERR_FAIL, err, NULL, NULL);
+}
+
 static void
 call_send(struct aws_call *c)
 {
@@ -382,14 +395,14 @@ call_send(struct aws_call *c)
         return;
     }
     if (sign(c, k, &sig, err) != 0) {
-        call_finish(c, ERR_FAIL, err, NULL, NULL);
+        call_refuse(c, err);
         return;
     }
     http_req_free(c->req);
     c->req = build_req(c, &sig);
     sigv4_signed_cleanup(&sig);
     if (c->req == NULL) {
-        call_finish(c, ERR_FAIL, "malformed URL or header", NULL, NULL);
+        call_refuse(c, "malformed URL or header");
         return;
     }
     free(c->signed_akid);
@@ -397,13 +410,13 @@ call_send(struct aws_call *c)
     c->signed_offset = c->aws->offset_s;
     c->state = CALL_SENDING;
     if (http_start(c->aws->http, c->req, attempt_done, c) != 0)
-        call_finish(c, ERR_RETRY, "the HTTP engine refused the request",
-                    NULL, NULL);
+        call_finish(c, ERR_RETRY, "the HTTP engine refused the request", NULL,
+                    NULL);
 }
 
 static int
-sign(struct aws_call *c, const struct creds_keys *k,
-     struct sigv4_signed *sig, char err[ERR_LEN])
+sign(struct aws_call *c, const struct creds_keys *k, struct sigv4_signed *sig,
+     char err[ERR_LEN])
 {
     struct sigv4_request r;
     struct sigv4_creds sc;
@@ -472,8 +485,9 @@ learn_offset(struct aws_call *c, const struct http_resp *resp,
         struct log_ctx ctx;
 
         attempt_ctx(c, resp, e, &ctx);
-        log_notice(&ctx, "local clock is %ld s %s AWS time; signing with "
-                         "that offset from now on",
+        log_notice(&ctx,
+                   "local clock is %ld s %s AWS time; signing with "
+                   "that offset from now on",
                    off < 0 ? -off : off, off > 0 ? "behind" : "ahead of");
         aws->offset_s = off;
         creds_set_clock_offset(aws->creds, off);
@@ -483,29 +497,32 @@ learn_offset(struct aws_call *c, const struct http_resp *resp,
 
 /* One line saying why the call failed, safe to log. */
 static void
-describe(const struct http_resp *resp, const struct awserr *e,
-         const char *why, char err[ERR_LEN])
+describe(const struct http_resp *resp, const struct awserr *e, const char *why,
+         char err[ERR_LEN])
 {
-    char msg[160] = "";
+    struct buf b;
 
-    /* Signature errors quote the canonical request: keep them out. */
-    if (e->message[0] != '\0' && strstr(e->code, "Signature") == NULL)
-        snprintf(msg, sizeof(msg), ": %.120s", e->message);
-    if (strncmp(why, "not retryable", 13) == 0)
-        why = "";
-    if (resp->curl_code != CURLE_OK)
-        snprintf(err, ERR_LEN, "%.150s%s%.90s%s", resp->error,
-                 *why ? " (" : "", why, *why ? ")" : "");
-    else
-        snprintf(err, ERR_LEN, "HTTP %ld%s%.100s%s%s%.70s%s", resp->status,
-                 e->code[0] ? " " : "", e->code, msg, *why ? " (" : "", why,
-                 *why ? ")" : "");
+    buf_init(&b);
+    if (resp->curl_code != CURLE_OK) {
+        buf_appends(&b, resp->error);
+    } else {
+        buf_printf(&b, "HTTP %ld", resp->status);
+        if (e->code[0] != '\0')
+            buf_printf(&b, " %s", e->code);
+        /* Signature errors quote the canonical request: keep them out. */
+        if (e->message[0] != '\0' && strstr(e->code, "Signature") == NULL)
+            buf_printf(&b, ": %.120s", e->message);
+    }
+    if (*why != '\0' && strncmp(why, "not retryable", 13) != 0)
+        buf_printf(&b, " (%s)", why);
+    snprintf(err, ERR_LEN, "%s", buf_str(&b));
+    buf_cleanup(&b);
 }
 
 /* Retry per the policy or give up with err. */
 static void
-call_retry(struct aws_call *c, struct http_resp *resp,
-           const struct awserr *e, int corrected, const char *damaged)
+call_retry(struct aws_call *c, struct http_resp *resp, const struct awserr *e,
+           int corrected, const char *damaged)
 {
     struct retry_outcome o = {resp->curl_code, resp->status,
                               e->code[0] ? e->code : NULL,
@@ -521,7 +538,8 @@ call_retry(struct aws_call *c, struct http_resp *resp,
     rc = retry_next(aws->policy[c->svc], &aws->quota[c->svc], &c->rs, &o,
                     retry_random(),
                     http_resp_retry_after_ms(resp, time(NULL), &server) == 0
-                        ? (int64_t)server : -1,
+                        ? (int64_t)server
+                        : -1,
                     &delay, why);
     describe(resp, e, rc == 0 ? "" : why, err);
     if (damaged != NULL)
@@ -542,8 +560,7 @@ call_retry(struct aws_call *c, struct http_resp *resp,
 
 /* ExpiredToken: new keys (once), then sign again. */
 static void
-call_expired(struct aws_call *c, struct http_resp *resp,
-             const struct awserr *e)
+call_expired(struct aws_call *c, struct http_resp *resp, const struct awserr *e)
 {
     struct log_ctx ctx;
 
@@ -551,8 +568,7 @@ call_expired(struct aws_call *c, struct http_resp *resp,
     attempt_ctx(c, resp, e, &ctx);
     if (creds_expired(c->aws->creds, c->signed_akid) != 0) {
         log_warn(&ctx, "%s request failed: %s (static credentials)",
-                 endpoint_service_name((enum endpoint_service)c->svc),
-                 e->code);
+                 endpoint_service_name((enum endpoint_service)c->svc), e->code);
         call_finish(c, ERR_FAIL, "AWS credentials expired", resp, e);
         return;
     }
@@ -587,14 +603,14 @@ attempt_done(struct http_req *req, struct http_resp *resp, void *arg)
     }
     if (resp->status < 200 || resp->status > 299)
         awserr_parse(resp->body.data, resp->body.len,
-                        http_resp_header(resp, "x-amzn-ErrorType"), &e);
+                     http_resp_header(resp, "x-amzn-ErrorType"), &e);
     if (e.request_id[0] == '\0')
         request_id(resp, &e);
     if (resp->status >= 200 && resp->status <= 299) {
         /* Compressed bodies are not what the checksum covers. */
         if (http_resp_header(resp, "Content-Encoding") == NULL &&
             awserr_crc32_check(http_resp_header(resp, "x-amz-crc32"),
-                            resp->body.data, resp->body.len, err) != 0) {
+                               resp->body.data, resp->body.len, err) != 0) {
             call_retry(c, resp, &e, 0, err);
             return;
         }
@@ -740,8 +756,9 @@ check_request(const struct aws_request *r, char err[ERR_LEN])
     }
     if (r->service != AWS_S3 && r->path != NULL &&
         (r->path[0] != '/' || strpbrk(r->path, " ?#\r\n") != NULL)) {
-        snprintf(err, ERR_LEN, "path must start with '/' and hold no "
-                               "query");
+        snprintf(err, ERR_LEN,
+                 "path must start with '/' and hold no "
+                 "query");
         return ERR_FAIL;
     }
     if (r->query != NULL && strpbrk(r->query, " #\r\n") != NULL) {
@@ -863,6 +880,6 @@ aws_s3_target(const struct aws *aws, const char *bucket, const char *key,
         snprintf(err, ERR_LEN, "AWS region not known yet");
         return ERR_RETRY;
     }
-    return endpoint_s3_object(&aws->ep[AWS_S3], bucket, key,
-                              aws->s3_path_style, out, err);
+    return endpoint_s3_object(&aws->ep[AWS_S3], bucket, key, aws->s3_path_style,
+                              out, err);
 }

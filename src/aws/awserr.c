@@ -39,15 +39,15 @@ static const struct {
     const char *ent;
     char c;
 } xml_entities[] = {
-    {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'},
+    {"&amp;", '&'},  {"&lt;", '<'},    {"&gt;", '>'},
     {"&quot;", '"'}, {"&apos;", '\''},
 };
 
 /* Text of <tag>...</tag> after start in xml (end at xml_end), with the
  * five predefined entities decoded. */
 static void
-xml_field(const char *start, const char *xml_end, const char *tag,
-          char *out, size_t cap)
+xml_field(const char *start, const char *xml_end, const char *tag, char *out,
+          size_t cap)
 {
     char open[40], close[40];
     const char *p, *q;
@@ -90,8 +90,7 @@ parse_xml(const char *body, size_t len, struct awserr *out)
         return;
     xml_field(err, end, "Code", out->code, sizeof(out->code));
     xml_field(err, end, "Message", out->message, sizeof(out->message));
-    xml_field(err, end, "RequestId", out->request_id,
-              sizeof(out->request_id));
+    xml_field(err, end, "RequestId", out->request_id, sizeof(out->request_id));
 }
 
 static void
@@ -119,13 +118,12 @@ parse_json(const char *body, size_t len, struct awserr *out)
 
 void
 awserr_parse(const char *body, size_t len, const char *error_type,
-                struct awserr *out)
+             struct awserr *out)
 {
     size_t skip = 0;
 
     memset(out, 0, sizeof(*out));
-    while (body != NULL && skip < len &&
-           strchr(" \t\r\n", body[skip]) != NULL)
+    while (body != NULL && skip < len && strchr(" \t\r\n", body[skip]) != NULL)
         skip++;
     if (body != NULL && skip < len && body[skip] == '<')
         parse_xml(body + skip, len - skip, out);
@@ -146,7 +144,9 @@ int
 awserr_is_skew(const char *code, const char *message)
 {
     static const char *const codes[] = {
-        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
+        "RequestTimeTooSkewed",
+        "RequestExpired",
+        "RequestInTheFuture",
     };
 
     if (code == NULL)
@@ -202,7 +202,7 @@ awserr_crc32(uint32_t crc, const void *p, size_t n)
 
 int
 awserr_crc32_check(const char *header, const void *body, size_t len,
-                char err[ERR_LEN])
+                   char err[ERR_LEN])
 {
     unsigned long long want;
     char *end;
@@ -220,8 +220,9 @@ awserr_crc32_check(const char *header, const void *body, size_t len,
         return ERR_RETRY;
     }
     if (awserr_crc32(0, body, len) != (uint32_t)want) {
-        snprintf(err, ERR_LEN, "response body does not match x-amz-crc32 "
-                               "(damaged in transit)");
+        snprintf(err, ERR_LEN,
+                 "response body does not match x-amz-crc32 "
+                 "(damaged in transit)");
         return ERR_RETRY;
     }
     return 0;
@@ -238,4 +239,3 @@ awserr_skew_offset(time_t server_time, time_t local_time, long current)
         return diff;
     return current;
 }
-

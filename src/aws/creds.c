@@ -148,8 +148,8 @@ scan_text(struct file_scan *fs, char *text, char err[ERR_LEN])
 }
 
 int
-creds_parse_file(const char *text, const char *profile,
-                 struct creds_keys *out, char err[ERR_LEN])
+creds_parse_file(const char *text, const char *profile, struct creds_keys *out,
+                 char err[ERR_LEN])
 {
     struct file_scan fs = {.profile = profile};
     char *copy = mem_strdup(text);
@@ -220,14 +220,17 @@ slurp(const char *path, char **text, size_t *len, char err[ERR_LEN])
     }
     if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
         st.st_size > CREDS_FILE_MAX) {
-        snprintf(err, ERR_LEN, "%.160s: not a regular file of at most %d "
-                               "bytes", path, CREDS_FILE_MAX);
+        snprintf(err, ERR_LEN,
+                 "%.160s: not a regular file of at most %d "
+                 "bytes",
+                 path, CREDS_FILE_MAX);
         close(fd);
         return ERR_FAIL;
     }
     if (st.st_mode & S_IRWXO) {
-        snprintf(err, ERR_LEN, "%.140s: permissions %04o are too open; "
-                               "others must not read it (chmod o-rwx)",
+        snprintf(err, ERR_LEN,
+                 "%.140s: permissions %04o are too open; "
+                 "others must not read it (chmod o-rwx)",
                  path, (unsigned)(st.st_mode & 07777));
         close(fd);
         return ERR_FAIL;
@@ -247,8 +250,8 @@ slurp(const char *path, char **text, size_t *len, char err[ERR_LEN])
 }
 
 int
-creds_read_file(const char *path, const char *profile,
-                struct creds_keys *out, char err[ERR_LEN])
+creds_read_file(const char *path, const char *profile, struct creds_keys *out,
+                char err[ERR_LEN])
 {
     char *text = NULL, why[ERR_LEN];
     size_t len = 0;
@@ -310,7 +313,8 @@ wipe_json_strings(json_t *doc)
     const char *k;
     json_t *v;
 
-    json_object_foreach(doc, k, v) {
+    json_object_foreach(doc, k, v)
+    {
         if (json_is_string(v))
             memset((char *)json_string_value(v), 0, json_string_length(v));
     }
@@ -340,9 +344,10 @@ creds_parse_imds(const char *text, size_t len, struct creds_keys *out,
     exp = json_field(doc, "Expiration");
     if (id == NULL || secret == NULL || token == NULL || exp == NULL ||
         parse_iso8601(exp, &out->expiration) != 0) {
-        snprintf(err, ERR_LEN, "IMDS credentials: AccessKeyId, "
-                               "SecretAccessKey, Token or Expiration missing "
-                               "or malformed");
+        snprintf(err, ERR_LEN,
+                 "IMDS credentials: AccessKeyId, "
+                 "SecretAccessKey, Token or Expiration missing "
+                 "or malformed");
         goto out;
     }
     out->access_key_id = mem_strdup(id);
@@ -393,7 +398,7 @@ creds_keys_usable(const struct creds_keys *k, time_t now)
 
 struct creds {
     uv_loop_t *loop;
-    struct imds *imds;            /* borrowed; NULL: IMDS disabled */
+    struct imds *imds; /* borrowed; NULL: IMDS disabled */
     enum creds_source source;
     struct creds_keys keys;       /* current set; empty when none */
     long offset_s;                /* AWS time - local time */
@@ -452,8 +457,10 @@ fetch_failed(struct creds *c, int rc, const char *err)
 
     c->get = NULL;
     if (creds_current(c) != NULL || c->refreshing)
-        log_warn(&ctx, "AWS credentials refresh failed, retrying in %d s: "
-                       "%s", CREDS_RETRY_S, err);
+        log_warn(&ctx,
+                 "AWS credentials refresh failed, retrying in %d s: "
+                 "%s",
+                 CREDS_RETRY_S, err);
     if (c->refreshing)
         schedule(c, CREDS_RETRY_S * 1000ull);
     notify_all(c, rc, err);
@@ -478,8 +485,9 @@ keys_done(int rc, const char *body, size_t len, const char *err, void *arg)
     }
     if (!creds_keys_usable(&k, now)) {
         creds_keys_cleanup(&k);
-        fetch_failed(c, ERR_RETRY, "IMDS credentials expire within a "
-                                   "minute");
+        fetch_failed(c, ERR_RETRY,
+                     "IMDS credentials expire within a "
+                     "minute");
         return;
     }
     creds_keys_cleanup(&c->keys);
@@ -629,12 +637,13 @@ creds_wait(struct creds *c, struct creds_waiter *w, creds_ready_cb cb,
         return;
     }
     if (c->source != CREDS_IMDS) {
-        cb(ERR_FAIL, c->source == CREDS_NONE
-                         ? "no AWS credentials: set AWS_ACCESS_KEY_ID and "
-                           "AWS_SECRET_ACCESS_KEY, provide a credentials "
-                           "file, or run on EC2 with an instance profile"
-                         : "the configured AWS credentials were rejected "
-                           "as expired",
+        cb(ERR_FAIL,
+           c->source == CREDS_NONE
+               ? "no AWS credentials: set AWS_ACCESS_KEY_ID and "
+                 "AWS_SECRET_ACCESS_KEY, provide a credentials "
+                 "file, or run on EC2 with an instance profile"
+               : "the configured AWS credentials were rejected "
+                 "as expired",
            arg);
         return;
     }

@@ -136,8 +136,10 @@ parse_custom(const char *url, const char *from, struct endpoint *out,
     out->custom = 1;
     return 0;
 bad:
-    snprintf(err, ERR_LEN, "%s: endpoint must be http(s)://host[:port] "
-                           "without a path, query or user name", from);
+    snprintf(err, ERR_LEN,
+             "%s: endpoint must be http(s)://host[:port] "
+             "without a path, query or user name",
+             from);
     return ERR_FAIL;
 }
 
@@ -179,9 +181,8 @@ endpoint_resolve(enum endpoint_service svc, const char *config_url,
                  services[svc].name);
         return ERR_FAIL;
     }
-    out->host = mem_printf("%s.%s.amazonaws.com%s", services[svc].name,
-                           region, strncmp(region, "cn-", 3) == 0 ? ".cn"
-                                                                  : "");
+    out->host = mem_printf("%s.%s.amazonaws.com%s", services[svc].name, region,
+                           strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
     out->base = mem_printf("https://%s", out->host);
     return 0;
 }
@@ -203,8 +204,9 @@ endpoint_bucket_valid(const char *b)
     unsigned a, c, d, e;
     char tail;
 
-    if (n < 3 || n > 63 || strspn(b, "abcdefghijklmnopqrstuvwxyz"
-                                     "0123456789.-") != n)
+    if (n < 3 || n > 63 ||
+        strspn(b, "abcdefghijklmnopqrstuvwxyz"
+                  "0123456789.-") != n)
         return 0;
     if (!isalnum((unsigned char)b[0]) || !isalnum((unsigned char)b[n - 1]))
         return 0;
@@ -216,15 +218,16 @@ endpoint_bucket_valid(const char *b)
 
 int
 endpoint_s3_object(const struct endpoint *ep, const char *bucket,
-                   const char *key, int path_style,
-                   struct endpoint_target *out, char err[ERR_LEN])
+                   const char *key, int path_style, struct endpoint_target *out,
+                   char err[ERR_LEN])
 {
     struct buf path;
 
     memset(out, 0, sizeof(*out));
     if (!endpoint_bucket_valid(bucket)) {
-        snprintf(err, ERR_LEN, "not a valid S3 bucket name (3-63 of "
-                               "a-z 0-9 . -)");
+        snprintf(err, ERR_LEN,
+                 "not a valid S3 bucket name (3-63 of "
+                 "a-z 0-9 . -)");
         return ERR_FAIL;
     }
     if (key == NULL)
@@ -245,10 +248,9 @@ endpoint_s3_object(const struct endpoint *ep, const char *bucket,
     }
     sigv4_uri_encode_append(&path, key, strlen(key), 1);
     out->path = buf_steal(&path);
-    out->url = mem_printf("%s://%s%s",
-                          strncmp(ep->base, "https:", 6) == 0 ? "https"
-                                                              : "http",
-                          out->host, out->path);
+    out->url = mem_printf(
+        "%s://%s%s", strncmp(ep->base, "https:", 6) == 0 ? "https" : "http",
+        out->host, out->path);
     return 0;
 }
 

@@ -27,7 +27,7 @@ struct imds {
     uint64_t token_until;       /* uv_now() deadline for using it */
     struct http_req *token_req; /* PUT in flight, or NULL */
     int token_attempts;
-    struct imds_get *gets;      /* pending GETs */
+    struct imds_get *gets; /* pending GETs */
 };
 
 struct imds_get {
@@ -145,15 +145,20 @@ static void
 describe(const struct http_resp *resp, const char *what, char err[ERR_LEN])
 {
     if (resp->curl_code != CURLE_OK)
-        snprintf(err, ERR_LEN, "IMDS %.60s: %.100s (not on EC2, or the "
-                               "token hop limit too low for a container?)",
+        snprintf(err, ERR_LEN,
+                 "IMDS %.60s: %.100s (not on EC2, or the "
+                 "token hop limit too low for a container?)",
                  what, resp->error);
     else if (resp->status == 403)
-        snprintf(err, ERR_LEN, "IMDS %.60s: HTTP 403 (metadata service "
-                               "turned off)", what);
+        snprintf(err, ERR_LEN,
+                 "IMDS %.60s: HTTP 403 (metadata service "
+                 "turned off)",
+                 what);
     else if (resp->status == 404)
-        snprintf(err, ERR_LEN, "IMDS %.60s: HTTP 404 (not there; no instance "
-                               "profile?)", what);
+        snprintf(err, ERR_LEN,
+                 "IMDS %.60s: HTTP 404 (not there; no instance "
+                 "profile?)",
+                 what);
     else
         snprintf(err, ERR_LEN, "IMDS %.60s: HTTP %ld", what, resp->status);
 }
@@ -185,8 +190,8 @@ token_store(struct imds *m, const struct http_resp *resp)
         return ERR_FAIL;
     token_drop(m);
     m->token = mem_strndup(t, n);
-    m->token_until = uv_now(m->loop) + IMDS_TOKEN_TTL_S * 1000ull -
-                     TOKEN_MARGIN_MS;
+    m->token_until =
+        uv_now(m->loop) + IMDS_TOKEN_TTL_S * 1000ull - TOKEN_MARGIN_MS;
     return 0;
 }
 
@@ -202,8 +207,7 @@ token_release(struct imds *m)
         if (g == NULL)
             return;
         if (get_send(g, 0) != 0)
-            get_finish(g, ERR_RETRY, NULL, 0,
-                       "IMDS: cannot start the request");
+            get_finish(g, ERR_RETRY, NULL, 0, "IMDS: cannot start the request");
     }
 }
 
@@ -212,6 +216,7 @@ token_done(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct imds *m = arg;
     char err[ERR_LEN];
+    int again;
 
     m->token_req = NULL;
     if (resp->curl_code == CURLE_OK && resp->status == 200 &&
@@ -224,12 +229,13 @@ token_done(struct http_req *req, struct http_resp *resp, void *arg)
     describe(resp, "token", err);
     if (resp->curl_code == CURLE_OK && resp->status == 200)
         snprintf(err, ERR_LEN, "IMDS token: malformed reply");
-    http_req_free(req);
-    if (transient(resp) && ++m->token_attempts < IMDS_ATTEMPTS &&
+    again = transient(resp);
+    http_req_free(req); /* resp goes with it */
+    if (again && ++m->token_attempts < IMDS_ATTEMPTS &&
         token_fetch(m, BACKOFF_MS << m->token_attempts) == 0)
         return;
     m->token_attempts = 0;
-    token_fail(m, transient(resp) ? ERR_RETRY : ERR_FAIL, err);
+    token_fail(m, again ? ERR_RETRY : ERR_FAIL, err);
 }
 
 static struct http_req *
@@ -259,10 +265,8 @@ token_fetch(struct imds *m, uint64_t delay_ms)
     m->token_req = new_req(m, "PUT", TOKEN_PATH);
     snprintf(line, sizeof(line), "X-aws-ec2-metadata-token-ttl-seconds: %d",
              IMDS_TOKEN_TTL_S);
-    if (m->token_req == NULL ||
-        http_req_add_header(m->token_req, line) != 0 ||
-        http_start_after(m->http, m->token_req, delay_ms, token_done,
-                         m) != 0) {
+    if (m->token_req == NULL || http_req_add_header(m->token_req, line) != 0 ||
+        http_start_after(m->http, m->token_req, delay_ms, token_done, m) != 0) {
         http_req_free(m->token_req);
         m->token_req = NULL;
         return ERR_RETRY;
@@ -286,7 +290,7 @@ get_done(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct imds_get *g = arg;
     char err[ERR_LEN];
-    int again;
+    int again, expired;
 
     (void)req;
     g->attempts++;
@@ -296,14 +300,14 @@ get_done(struct http_req *req, struct http_resp *resp, void *arg)
     }
     describe(resp, g->path, err);
     /* 401: the token lapsed or the service restarted; get a new one. */
-    again = transient(resp) || resp->status == 401;
-    if (resp->status == 401)
+    expired = resp->curl_code == CURLE_OK && resp->status == 401;
+    again = transient(resp) || expired;
+    if (expired)
         token_drop(g->m);
     if (again && g->attempts < IMDS_ATTEMPTS) {
-        http_req_free(g->req);
+        http_req_free(g->req); /* resp goes with it */
         g->req = NULL;
-        if (get_step(g, resp->status == 401 ? 0
-                                            : BACKOFF_MS << g->attempts) == 0)
+        if (get_step(g, expired ? 0 : BACKOFF_MS << g->attempts) == 0)
             return;
     }
     get_finish(g, again ? ERR_RETRY : ERR_FAIL, NULL, 0, err);

@@ -28,7 +28,8 @@ wipe_strings(json_t *doc)
     const char *k;
     json_t *v;
 
-    json_object_foreach(doc, k, v) {
+    json_object_foreach(doc, k, v)
+    {
         if (json_is_string(v))
             memset((char *)json_string_value(v), 0, json_string_length(v));
     }
@@ -62,13 +63,16 @@ base64_decode(const char *in, size_t n, char **out, size_t *len)
     return 0;
 }
 
-/* The secret from a GetSecretValue reply; 0 or ERR_FAIL with err. */
+/* The secret from a GetSecretValue reply; 0 or ERR_FAIL with err.
+ * XXX: jansson's parser copies the raw reply into its own buffers while
+ * decoding and frees them without wiping, so fragments of the secret can
+ * stay in freed heap memory until it is reused; only the decoded string
+ * and our copies are wiped. */
 static int
 parse_value(const struct buf *body, char **value, size_t *len,
             char err[ERR_LEN])
 {
-    json_t *doc = json_loadb(body->data ? body->data : "", body->len, 0,
-                             NULL);
+    json_t *doc = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
     json_t *s, *b;
     int rc = ERR_FAIL;
 
@@ -86,13 +90,14 @@ parse_value(const struct buf *body, char **value, size_t *len,
         (*value)[*len] = '\0';
         rc = 0;
     } else if (json_is_string(b)) {
-        rc = base64_decode(json_string_value(b), json_string_length(b),
-                           value, len);
+        rc = base64_decode(json_string_value(b), json_string_length(b), value,
+                           len);
         if (rc != 0)
             snprintf(err, ERR_LEN, "SecretBinary is not valid base64");
     } else {
-        snprintf(err, ERR_LEN, "reply has neither SecretString nor "
-                               "SecretBinary");
+        snprintf(err, ERR_LEN,
+                 "reply has neither SecretString nor "
+                 "SecretBinary");
     }
     wipe_strings(doc);
     json_decref(doc);
@@ -120,8 +125,7 @@ get_done(const struct aws_result *res, void *arg)
         g->cb(res->rc == ERR_RETRY ? ERR_RETRY : ERR_FAIL, NULL, 0, err,
               g->arg);
     } else if (parse_value(res->body, &value, &len, why) != 0) {
-        snprintf(err, ERR_LEN, "Secrets Manager GetSecretValue: %.200s",
-                 why);
+        snprintf(err, ERR_LEN, "Secrets Manager GetSecretValue: %.200s", why);
         g->cb(ERR_FAIL, NULL, 0, err, g->arg);
     } else {
         g->cb(0, value, len, "", g->arg);

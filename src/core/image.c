@@ -20,8 +20,8 @@ static const unsigned char image_png_iend[12] = {
 static uint32_t
 image_be32(const unsigned char *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-           (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
 }
 
 static unsigned
@@ -39,8 +39,8 @@ image_le16(const unsigned char *p)
 static uint32_t
 image_le32(const unsigned char *p)
 {
-    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[1] << 8 | p[0];
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 |
+           p[0];
 }
 
 static unsigned
@@ -69,7 +69,8 @@ image_png(const unsigned char *d, size_t len, struct image_info *info,
         return ERR_FAIL;
     }
     if (memcmp(d + len - 12, image_png_iend, 12) != 0) {
-        snprintf(err, ERR_LEN, "PNG does not end with IEND (truncated, or "
+        snprintf(err, ERR_LEN,
+                 "PNG does not end with IEND (truncated, or "
                  "bytes after it)");
         return ERR_FAIL;
     }
@@ -107,8 +108,7 @@ image_jpeg_frame(const unsigned char *d, size_t len, struct image_info *info,
             continue; /* RSTn and TEM stand alone */
         if (m == 0xd8 || m == 0xd9 || m == 0xda || m == 0x00)
             break; /* a second SOI, EOI or scan data before any frame */
-        if (len - pos < 2 || (seg = image_be16(d + pos)) < 2 ||
-            seg > len - pos)
+        if (len - pos < 2 || (seg = image_be16(d + pos)) < 2 || seg > len - pos)
             break;
         if (image_jpeg_is_sof(m)) {
             if (seg < 8)
@@ -178,13 +178,16 @@ image_webp(const unsigned char *d, size_t len, struct image_info *info,
         return ERR_FAIL;
     }
     if (riff > len - 8) {
-        snprintf(err, ERR_LEN, "WebP truncated: RIFF says %lu bytes, %zu "
-                 "present", (unsigned long)riff + 8, len);
+        snprintf(err, ERR_LEN,
+                 "WebP truncated: RIFF says %lu bytes, %zu "
+                 "present",
+                 (unsigned long)riff + 8, len);
         return ERR_FAIL;
     }
     if (image_webp_size(d, len, info) != 0) {
         info->width = info->height = 0;
-        snprintf(err, ERR_LEN, "WebP without a readable VP8, VP8L or VP8X "
+        snprintf(err, ERR_LEN,
+                 "WebP without a readable VP8, VP8L or VP8X "
                  "header");
         return ERR_FAIL;
     }
@@ -229,7 +232,9 @@ image_sniff(const void *data, size_t len, struct image_info *info,
         return image_webp(d, len, info, err);
     }
     image_hex_head(d, len, head, sizeof(head));
-    snprintf(err, ERR_LEN, "not a PNG, JPEG or WebP image (%zu bytes "
-             "starting %s)", len, head);
+    snprintf(err, ERR_LEN,
+             "not a PNG, JPEG or WebP image (%zu bytes "
+             "starting %s)",
+             len, head);
     return ERR_FAIL;
 }

@@ -124,12 +124,11 @@ openai_size_ok(const char *s)
 static int
 openai_url_ok(const char *u)
 {
-    if (u == NULL || (strncmp(u, "https://", 8) != 0 &&
-                      strncmp(u, "http://", 7) != 0))
+    if (u == NULL ||
+        (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0))
         return 0;
     for (; *u != '\0'; u++)
-        if ((unsigned char)*u <= 0x20 || *u == 0x7f || *u == '?' ||
-            *u == '#')
+        if ((unsigned char)*u <= 0x20 || *u == 0x7f || *u == '?' || *u == '#')
             return 0;
     return 1;
 }
@@ -184,8 +183,8 @@ openai_utf8_len(const unsigned char *s)
 static int
 openai_check_values(const struct openai_opts *o, char err[ERR_LEN])
 {
-    static const char *const qualities[] = {"auto", "low",   "medium",
-                                            "high", "xhigh", "max", NULL};
+    static const char *const qualities[] = {"auto",  "low", "medium", "high",
+                                            "xhigh", "max", NULL};
     static const char *const formats[] = {"png", "jpeg", "webp", NULL};
     const char *fmt = o->output_format ? o->output_format : "png";
     int c = o->output_compression;
@@ -193,13 +192,16 @@ openai_check_values(const struct openai_opts *o, char err[ERR_LEN])
     if (o->size != NULL && !openai_size_ok(o->size))
         snprintf(err, ERR_LEN, "openai size must be auto or WIDTHxHEIGHT");
     else if (o->quality != NULL && !openai_in(o->quality, qualities))
-        snprintf(err, ERR_LEN, "openai quality must be auto, low, medium, "
+        snprintf(err, ERR_LEN,
+                 "openai quality must be auto, low, medium, "
                  "high, xhigh or max");
     else if (!openai_in(fmt, formats))
-        snprintf(err, ERR_LEN, "openai output_format must be png, jpeg or "
+        snprintf(err, ERR_LEN,
+                 "openai output_format must be png, jpeg or "
                  "webp (the formats X takes that spookyd can check)");
     else if (c != -1 && (c < 0 || c > 100 || strcmp(fmt, "png") == 0))
-        snprintf(err, ERR_LEN, "openai output_compression must be unset "
+        snprintf(err, ERR_LEN,
+                 "openai output_compression must be unset "
                  "(-1) or 0-100 with output_format jpeg or webp");
     else
         return 0;
@@ -212,14 +214,17 @@ openai_check_opts(const struct openai_opts *o, char err[ERR_LEN])
     if (o == NULL)
         snprintf(err, ERR_LEN, "openai: no options");
     else if (!openai_url_ok(o->base_url))
-        snprintf(err, ERR_LEN, "openai base_url must be an http or https "
+        snprintf(err, ERR_LEN,
+                 "openai base_url must be an http or https "
                  "URL without query or fragment");
     else if (!openai_key_ok(o->api_key))
-        snprintf(err, ERR_LEN, "the OpenAI API key (%s) is empty or holds "
+        snprintf(err, ERR_LEN,
+                 "the OpenAI API key (%s) is empty or holds "
                  "blanks or control characters",
                  o->api_key_ref ? o->api_key_ref : "unnamed");
     else if (!openai_token_ok(o->model, 128))
-        snprintf(err, ERR_LEN, "openai model must be a model name such as "
+        snprintf(err, ERR_LEN,
+                 "openai model must be a model name such as "
                  "gpt-image-2");
     else if (o->timeout_ms < 0)
         snprintf(err, ERR_LEN, "openai timeout must not be negative");
@@ -233,8 +238,7 @@ openai_check_opts(const struct openai_opts *o, char err[ERR_LEN])
 }
 
 int
-openai_check(const struct openai_opts *o, const char *prompt,
-             char err[ERR_LEN])
+openai_check(const struct openai_opts *o, const char *prompt, char err[ERR_LEN])
 {
     long chars;
 
@@ -250,8 +254,10 @@ openai_check(const struct openai_opts *o, const char *prompt,
         return ERR_FAIL;
     }
     if (chars > OPENAI_PROMPT_MAX) {
-        snprintf(err, ERR_LEN, "the image prompt has %ld characters, over "
-                 "the API's %d", chars, OPENAI_PROMPT_MAX);
+        snprintf(err, ERR_LEN,
+                 "the image prompt has %ld characters, over "
+                 "the API's %d",
+                 chars, OPENAI_PROMPT_MAX);
         return ERR_FAIL;
     }
     return 0;
@@ -270,18 +276,16 @@ openai_body_json(const struct openai_opts *o, const char *prompt)
     json_object_set_new(root, "model", json_string(o->model));
     json_object_set_new(root, "prompt", json_string(prompt));
     json_object_set_new(root, "n", json_integer(1));
-    json_object_set_new(root, "size", json_string(o->size ? o->size
-                                                          : "auto"));
+    json_object_set_new(root, "size", json_string(o->size ? o->size : "auto"));
     json_object_set_new(root, "quality",
                         json_string(o->quality ? o->quality : "auto"));
-    json_object_set_new(root, "output_format",
-                        json_string(o->output_format ? o->output_format
-                                                     : "png"));
+    json_object_set_new(
+        root, "output_format",
+        json_string(o->output_format ? o->output_format : "png"));
     if (o->output_compression >= 0)
         json_object_set_new(root, "output_compression",
                             json_integer(o->output_compression));
-    text = json_object_size(root) >= 6 ? json_dumps(root, JSON_COMPACT)
-                                       : NULL;
+    text = json_object_size(root) >= 6 ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return text;
 }
@@ -362,9 +366,11 @@ openai_classify_transport(const struct openai_attempt *a,
     v->rc = ERR_RETRY;
     if (a->curl_code == CURLE_FILESIZE_EXCEEDED) {
         v->rc = ERR_FAIL;
-        openai_reason(v->error, "OpenAI's answer is too large for X's "
+        openai_reason(v->error,
+                      "OpenAI's answer is too large for X's "
                       "5 MB image limit; ask for output_format=jpeg or "
-                      "webp", why);
+                      "webp",
+                      why);
     } else if (a->curl_code == CURLE_OPERATION_TIMEDOUT &&
                a->duration_ms * 100 >=
                    a->timeout_ms * OPENAI_FULL_TIMEOUT_PCT) {
@@ -377,8 +383,8 @@ openai_classify_transport(const struct openai_attempt *a,
                                         "each finished image is billed"
                                       : "");
     } else {
-        v->retry = retry_classify(&o) == RETRY_TRANSIENT ? RETRY_TRANSIENT
-                                                         : RETRY_NO;
+        v->retry =
+            retry_classify(&o) == RETRY_TRANSIENT ? RETRY_TRANSIENT : RETRY_NO;
         if (a->curl_code == CURLE_URL_MALFORMAT ||
             a->curl_code == CURLE_UNSUPPORTED_PROTOCOL)
             v->rc = ERR_FAIL;
@@ -390,8 +396,7 @@ openai_classify_transport(const struct openai_attempt *a,
  * repeats part of the key. */
 static void
 openai_classify_status(const struct openai_attempt *a,
-                       const struct openai_apierr *e,
-                       struct openai_verdict *v)
+                       const struct openai_apierr *e, struct openai_verdict *v)
 {
     const char *name = e->code[0] ? e->code : e->type;
     const char *ref = a->key_ref ? a->key_ref : "the API key";
@@ -486,8 +491,8 @@ openai_string_end(const char *s, size_t len, size_t start, size_t *end)
 static size_t
 openai_skip_ws(const char *s, size_t len, size_t i)
 {
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-                       s[i] == '\r'))
+    while (i < len &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
         i++;
     return i;
 }
@@ -536,7 +541,8 @@ openai_unescape(char *s, size_t len, size_t *n, char err[ERR_LEN])
     for (size_t i = j; i < len; i++) {
         if (s[i] == '\\') {
             if (i + 1 >= len || s[i + 1] != '/') {
-                snprintf(err, ERR_LEN, "OpenAI's data[0].b64_json holds a "
+                snprintf(err, ERR_LEN,
+                         "OpenAI's data[0].b64_json holds a "
                          "JSON escape that is not base64");
                 return ERR_FAIL;
             }
@@ -561,8 +567,8 @@ openai_b64_char(char c)
  * '=' as zero bits and counts them as bytes, so the padding is stripped
  * here and the last 2-3 characters are decoded on their own. */
 static int
-openai_b64_decode(unsigned char *out, const char *in, size_t n,
-                  size_t *out_len, char err[ERR_LEN])
+openai_b64_decode(unsigned char *out, const char *in, size_t n, size_t *out_len,
+                  char err[ERR_LEN])
 {
     unsigned char chunk[OPENAI_B64_CHUNK / 4 * 3];
     unsigned char quad[4] = {'A', 'A', 'A', 'A'};
@@ -572,8 +578,7 @@ openai_b64_decode(unsigned char *out, const char *in, size_t n,
         n--, pad++;
     for (size_t i = 0; i < n; i++) {
         if (!openai_b64_char(in[i])) {
-            snprintf(err, ERR_LEN, "invalid base64 character at offset %zu",
-                     i);
+            snprintf(err, ERR_LEN, "invalid base64 character at offset %zu", i);
             return ERR_FAIL;
         }
     }
@@ -584,11 +589,10 @@ openai_b64_decode(unsigned char *out, const char *in, size_t n,
     }
     full = n - rest;
     for (size_t i = 0; i < full; i += OPENAI_B64_CHUNK) {
-        size_t step = full - i < OPENAI_B64_CHUNK ? full - i
-                                                  : OPENAI_B64_CHUNK;
+        size_t step = full - i < OPENAI_B64_CHUNK ? full - i : OPENAI_B64_CHUNK;
 
-        if (EVP_DecodeBlock(chunk, (const unsigned char *)in + i,
-                            (int)step) != (int)(step / 4 * 3)) {
+        if (EVP_DecodeBlock(chunk, (const unsigned char *)in + i, (int)step) !=
+            (int)(step / 4 * 3)) {
             snprintf(err, ERR_LEN, "base64 decoding failed");
             return ERR_FAIL;
         }
@@ -616,34 +620,42 @@ openai_int(json_t *obj, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
-/* Parse the answer without its base64 text (body minus s[v0 .. v1)) and
- * check that the blanked string was data[0].b64_json. */
-static int
-openai_read_rest(const char *body, size_t len, size_t v0, size_t v1,
-                 struct openai_usage *u, char err[ERR_LEN])
+/* The answer without its base64 text (body minus s[v0 .. v1)), parsed;
+ * NULL if it is not JSON.  The part left out is small. */
+static json_t *
+openai_load_rest(const char *body, size_t len, size_t v0, size_t v1)
 {
     size_t n = v0 + (len - v1);
     char *rest = mem_alloc(n + 1);
-    json_t *root, *b64, *usage;
+    json_t *root;
 
     memcpy(rest, body, v0);
     memcpy(rest + v0, body + v1, len - v1);
     root = json_loadb(rest, n, 0, NULL);
     free(rest);
-    b64 = json_object_get(json_array_get(json_object_get(root, "data"), 0),
-                          "b64_json");
+    return root;
+}
+
+/* Check that the string taken out of root (NULL: not JSON) was
+ * data[0].b64_json, and read the usage.  root is released. */
+static int
+openai_read_answer(json_t *root, struct openai_usage *u, char err[ERR_LEN])
+{
+    json_t *data0 = json_array_get(json_object_get(root, "data"), 0);
+    json_t *b64 = json_object_get(data0, "b64_json");
+    json_t *usage = json_object_get(root, "usage");
+    int rc = 0;
+
     if (!json_is_string(b64) || json_string_length(b64) != 0) {
-        snprintf(err, ERR_LEN, root ? "OpenAI's answer has no "
-                 "data[0].b64_json" : "OpenAI's answer is not JSON");
-        json_decref(root);
-        return ERR_FAIL;
+        snprintf(err, ERR_LEN, "OpenAI's answer %s",
+                 root ? "has no data[0].b64_json" : "is not JSON");
+        rc = ERR_FAIL;
     }
-    usage = json_object_get(root, "usage");
     u->input_tokens = openai_int(usage, "input_tokens");
     u->output_tokens = openai_int(usage, "output_tokens");
     u->total_tokens = openai_int(usage, "total_tokens");
     json_decref(root);
-    return 0;
+    return rc;
 }
 
 static int
@@ -657,9 +669,10 @@ openai_check_image(const void *img, size_t len, struct image_info *info,
         return ERR_FAIL;
     }
     if (len > OPENAI_MAX_IMAGE_BYTES) {
-        snprintf(err, ERR_LEN, "the %s image is %zu bytes, over X's limit "
-                 "of %u: ask for output_format=jpeg or webp", info->extension,
-                 len, OPENAI_MAX_IMAGE_BYTES);
+        snprintf(err, ERR_LEN,
+                 "the %s image is %zu bytes, over X's limit "
+                 "of %u: ask for output_format=jpeg or webp",
+                 info->extension, len, OPENAI_MAX_IMAGE_BYTES);
         return ERR_FAIL;
     }
     return 0;
@@ -676,13 +689,19 @@ openai_take_image(char *body, size_t len, struct openai_result *res,
     int rc = ERR_FAIL;
 
     if (openai_find_b64(body, len, &v0, &v1) != 0) {
-        openai_read_rest(body, len, len, len, &res->usage, err);
+        /* only to tell "not JSON" from "no image" */
+        if (openai_read_answer(json_loadb(body, len, 0, NULL), &res->usage,
+                               err) == 0)
+            snprintf(err, ERR_LEN,
+                     "OpenAI's answer has no readable "
+                     "data[0].b64_json");
         goto out;
     }
     if (openai_unescape(body + v0, v1 - v0, &n, err) != 0 ||
-        openai_read_rest(body, len, v0, v1, &res->usage, err) != 0 ||
-        openai_b64_decode((unsigned char *)body, body + v0, n, &img_len,
-                          err) != 0)
+        openai_read_answer(openai_load_rest(body, len, v0, v1), &res->usage,
+                           err) != 0 ||
+        openai_b64_decode((unsigned char *)body, body + v0, n, &img_len, err) !=
+            0)
         goto out;
     body = mem_realloc(body, img_len > 0 ? img_len : 1);
     if (openai_check_image(body, img_len, &res->info, err) != 0)
@@ -756,8 +775,7 @@ openai_note(struct openai_gen *g, const struct http_resp *resp)
     }
     g->res.request_id[n] = '\0';
     g->res.retry_after_ms =
-        http_resp_retry_after_ms(resp, time(NULL), &ms) == 0 ? (int64_t)ms
-                                                             : -1;
+        http_resp_retry_after_ms(resp, time(NULL), &ms) == 0 ? (int64_t)ms : -1;
 }
 
 static void
@@ -778,8 +796,8 @@ openai_succeeded(struct openai_gen *g, struct http_resp *resp)
     }
     retry_success(NULL, &g->retry);
     log_info(&ctx, "openai image: %zu bytes, %s %ux%u, %lld output tokens",
-             r->image_len, r->info.content_type, r->info.width,
-             r->info.height, r->usage.output_tokens);
+             r->image_len, r->info.content_type, r->info.width, r->info.height,
+             r->usage.output_tokens);
     openai_finish(g, 0, "");
 }
 
@@ -903,8 +921,8 @@ openai_build(struct openai_gen *g, const struct openai_opts *o,
 }
 
 static struct openai_gen *
-openai_gen_new(struct http *h, const struct openai_opts *o,
-               openai_done_cb cb, void *arg)
+openai_gen_new(struct http *h, const struct openai_opts *o, openai_done_cb cb,
+               void *arg)
 {
     struct openai_gen *g = mem_calloc(1, sizeof(*g));
     size_t n = strlen(o->base_url);
@@ -917,8 +935,8 @@ openai_gen_new(struct http *h, const struct openai_opts *o,
     g->url = mem_printf("%.*s%s", (int)n, o->base_url, OPENAI_PATH);
     g->key_ref = mem_strdup(o->api_key_ref ? o->api_key_ref : "the API key");
     g->job_id = mem_strdup(o->job_id);
-    g->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms
-                                      : OPENAI_DEFAULT_TIMEOUT_MS;
+    g->timeout_ms =
+        o->timeout_ms > 0 ? o->timeout_ms : OPENAI_DEFAULT_TIMEOUT_MS;
     retry_state_init(&g->retry);
     g->res.retry_after_ms = -1;
     g->res.usage.input_tokens = -1;

@@ -141,6 +141,47 @@ def test_refused_prompt_fails_only_that_job(tmp):
         check("%s failed: moderation_blocked" % JOB_IDS[0] in out, out)
 
 
+def spookyd(conf, env, *args):
+    r = subprocess.run(command("-c", conf, "--log=stderr", *args), env=env,
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout, r.stderr
+
+
+def test_jobs_approve_and_retry(tmp):
+    with stack(tmp, moderation=["Candy Corn"]) as (aws, ai, conf, env):
+        check(once(conf, env)[0] == 1)
+        rc, out, err = spookyd(conf, env, "--jobs", "--date", DATE)
+        check(rc == 0, err)
+        lines = out.splitlines()
+        check(len(lines) == 3, out)
+        check(lines[0].startswith(JOB_IDS[0] + ' failed "Candy Corn" '
+                                  'moderation_blocked'), lines)
+        check(lines[1] == JOB_IDS[1] + ' held "Don\'t Cry Over Spilled '
+              'Milk" -', lines)
+        rc, out, _ = spookyd(conf, env, "--jobs", "--date", "2026-10-31")
+        check(rc == 0 and out == "no jobs for 2026-10-31\n", out)
+
+        rc, out, err = spookyd(conf, env, "--approve", JOB_IDS[1])
+        check(rc == 0 and out == "%s: held -> uploaded\n" % JOB_IDS[1],
+              out + err)
+        rc, out, err = spookyd(conf, env, "--approve", JOB_IDS[1])
+        check(rc == 1 and "is not held" in err, out + err)
+        check(items(aws)[JOB_IDS[1]]["status"]["S"] == "uploaded")
+        rc, out, err = spookyd(conf, env, "--approve", "nonsense")
+        check(rc == 1 and "is not a job id" in err, err)
+
+        # The refused job had no image: --retry sends it back to the
+        # generate step, and the next run makes it.
+        rc, out, err = spookyd(conf, env, "--retry", JOB_IDS[0])
+        check(rc == 0 and out == "%s: failed -> generating\n" % JOB_IDS[0],
+              out + err)
+        ai.configure(moderation=[])
+        once(conf, env)
+        it = items(aws)[JOB_IDS[0]]
+        check(it["status"]["S"] == "held", it)
+        check(len(ai.calls()) == 4, ai.calls())
+
+
 def test_two_processes_one_openai_call_per_job(tmp):
     with stack(tmp, latency_ms=500) as (aws, ai, conf, env):
         a = once(conf, env, wait=False)

@@ -1,4 +1,5 @@
 """Native journald logging, read back from a real systemd-journald."""
+import json
 import os
 import signal
 import subprocess
@@ -74,7 +75,8 @@ def test_auto_detects_journal_stream(tmp):
 
 def test_daemon_lifecycle_in_journal_without_secrets(tmp):
     secret = "sk-test-" + uuid.uuid4().hex
-    xsecret = '{"API_SECRET": "%s"}' % uuid.uuid4().hex
+    xsecret = ('{"API_KEY": "ck", "API_SECRET": "%s", "ACCESS_TOKEN": "at", '
+               '"ACCESS_TOKEN_SECRET": "ats"}' % uuid.uuid4().hex)
     conf = write_config(tmp)
     sock = NotifySocket(tmp)
     with journald() as j:
@@ -101,8 +103,9 @@ def test_daemon_lifecycle_in_journal_without_secrets(tmp):
         check(any(m == "stopped" for m in msgs), msgs)
         check(all(e["SYSLOG_IDENTIFIER"] == "spookyd" for e in found), found)
         dump = j.dump("_PID=%d" % p.pid)
+        api_secret = json.loads(xsecret)["API_SECRET"]
         check(secret.encode() not in dump and
-              xsecret.encode() not in dump, "secret in journal")
+              api_secret.encode() not in dump, "secret in journal")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from spookyd import (BIN, WRAPPER, check, run_tests,  # noqa: E402
-                     write_config)
+from spookyd import (BIN, TEST_ENV, WRAPPER, check,  # noqa: E402
+                     run_tests, write_config)
 from sysd import user_manager  # noqa: E402
 
 UNIT = """[Unit]
@@ -18,8 +18,7 @@ ExecStart={exe} -c {conf}
 ExecReload=/bin/kill -HUP $MAINPID
 WatchdogSec=30
 TimeoutStartSec=60
-Environment=X_CREDENTIALS=x-test OPENAI_API_KEY=sk-test
-Environment=AWS_EC2_METADATA_DISABLED=true
+EnvironmentFile={envfile}
 StandardError=append:{log}
 """
 
@@ -28,9 +27,14 @@ def test_start_reload_stop(tmp):
     conf = write_config(tmp)
     log = os.path.join(tmp, "daemon.log")
     exe = " ".join(WRAPPER + [BIN])
+    envfile = os.path.join(tmp, "env")
+    with open(envfile, "w") as f:
+        for k, v in TEST_ENV.items():
+            f.write("%s='%s'\n" % (k, v))
     with user_manager(tmp) as mgr:
         mgr.install("spookyd-test.service",
-                    UNIT.format(exe=exe, conf=conf, log=log))
+                    UNIT.format(exe=exe, conf=conf, log=log,
+                                envfile=envfile))
         mgr.systemctl("start", "spookyd-test.service")
         p = mgr.show("spookyd-test.service", "ActiveState", "StatusText",
                      "MainPID")

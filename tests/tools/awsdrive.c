@@ -38,6 +38,7 @@ static struct aws *aws;
 static long timeout_ms;
 static int busy, eof;
 static json_t *results; /* answers of the command running */
+static json_t *command; /* the command running: calls borrow its body */
 static int pending;
 
 static struct retry_policy fast_policy;
@@ -68,17 +69,27 @@ answer(json_t *obj)
         emit(json_incref(results));
     json_decref(results);
     results = NULL;
+    json_decref(command);
+    command = NULL;
     busy = 0;
     next_command();
 }
 
 static void
-secret_done(int rc, const char *value, size_t len, const char *err,
-            void *arg)
+secret_done(int rc, const char *value, size_t len, const char *err, void *arg)
 {
+    json_t *obj = json_pack("{s:i, s:s}", "rc", rc, "err", err);
+    char *hex = mem_alloc(2 * len + 1);
+
     (void)arg;
-    answer(json_pack("{s:i, s:s%, s:s}", "rc", rc, "value",
-                     value ? value : "", value ? len : 0, "err", err));
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)value[i]);
+    hex[2 * len] = '\0';
+    json_object_set_new(obj, "value_hex", json_string(hex));
+    /* NULL (left out) when the value is not UTF-8. */
+    json_object_set_new(obj, "value", json_stringn(value ? value : "", len));
+    free(hex);
+    answer(obj);
 }
 
 static void
@@ -191,8 +202,8 @@ run_line(const char *line)
     char *argv[8];
     int argc = 0, copies = 1, skip = 0;
 
-    for (size_t i = 0; json_is_array(cmd) && i < json_array_size(cmd) &&
-                       argc < 8; i++)
+    for (size_t i = 0;
+         json_is_array(cmd) && i < json_array_size(cmd) && argc < 8; i++)
         argv[argc++] = (char *)json_string_value(json_array_get(cmd, i));
     for (int i = 0; i < argc; i++)
         if (argv[i] == NULL)
@@ -207,6 +218,7 @@ run_line(const char *line)
         emit(json_pack("{s:s?, s:i}", "region", aws_region(aws), "offset",
                        (int)aws_clock_offset(aws)));
     } else {
+        command = json_incref(cmd);
         if (strcmp(argv[0], "parallel") == 0 && argc > 2) {
             copies = atoi(argv[1]);
             if (copies < 1 || copies > MAX_PARALLEL)

@@ -1,9 +1,9 @@
 /* Unit tests for aws/awserr.c: S3 XML and JSON error replies, the
  * x-amzn-ErrorType fallback, error classes, CRC-32 (vectors in
  * tests/vectors/crc32) and the clock offset rule. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,8 @@ test_s3_xml(void **state)
           "<Error><Code>NoSuchKey</Code><Message>The specified key does "
           "not exist &amp; never did &lt;really&gt;.</Message>"
           "<Key>a&apos;b</Key><RequestId>4442587FB7D0A2F9</RequestId>"
-          "<HostId>abc=</HostId></Error>", NULL, &e);
+          "<HostId>abc=</HostId></Error>",
+          NULL, &e);
     assert_string_equal(e.code, "NoSuchKey");
     assert_string_equal(e.message,
                         "The specified key does not exist & never did "
@@ -60,12 +61,13 @@ test_s3_xml_broken(void **state)
     assert_string_equal(e.message, "");
     /* Controls cannot reach a log line. */
     parse("<Error><Code>A\nB</Code><Message>x\r\ny\tz\x1b</Message>"
-          "</Error>", NULL, &e);
+          "</Error>",
+          NULL, &e);
     assert_string_equal(e.code, "A B");
     assert_string_equal(e.message, "x  y z ");
     /* An unknown entity is kept as text. */
-    parse("<Error><Code>X</Code><Message>&nbsp;&amp</Message></Error>",
-          NULL, &e);
+    parse("<Error><Code>X</Code><Message>&nbsp;&amp</Message></Error>", NULL,
+          &e);
     assert_string_equal(e.message, "&nbsp;&amp");
 }
 
@@ -77,12 +79,14 @@ test_json(void **state)
     (void)state;
     parse("{\"__type\":\"com.amazonaws.dynamodb.v20120810#"
           "ConditionalCheckFailedException\",\"message\":\"The conditional "
-          "request failed\"}", NULL, &e);
+          "request failed\"}",
+          NULL, &e);
     assert_string_equal(e.code, "ConditionalCheckFailedException");
     assert_string_equal(e.message, "The conditional request failed");
     assert_true(awserr_is_condition(e.code));
     parse("{\"__type\":\"com.amazon.coral.validate#ValidationException\","
-          "\"Message\":\"1 validation error\"}", NULL, &e);
+          "\"Message\":\"1 validation error\"}",
+          NULL, &e);
     assert_string_equal(e.code, "ValidationException");
     assert_string_equal(e.message, "1 validation error");
     parse("{\"__type\":\"ResourceNotFoundException\",\"Message\":\"gone\"}",
@@ -94,8 +98,7 @@ test_json(void **state)
           NULL, &e);
     assert_string_equal(e.code, "ThrottlingException");
     /* The body's code wins over the header. */
-    parse("{\"__type\":\"a#InternalServerError\"}", "ThrottlingException",
-          &e);
+    parse("{\"__type\":\"a#InternalServerError\"}", "ThrottlingException", &e);
     assert_string_equal(e.code, "InternalServerError");
 }
 
@@ -105,8 +108,10 @@ test_error_type_header(void **state)
     struct awserr e;
 
     (void)state;
-    parse("", "ThrottlingException:http://internal.amazon.com/coral/"
-              "com.amazon.coral.service/", &e);
+    parse("",
+          "ThrottlingException:http://internal.amazon.com/coral/"
+          "com.amazon.coral.service/",
+          &e);
     assert_string_equal(e.code, "ThrottlingException");
     parse(NULL, "com.amazon.coral.service#UnrecognizedClientException", &e);
     assert_string_equal(e.code, "UnrecognizedClientException");
@@ -206,9 +211,9 @@ test_crc32_vectors(void **state)
         n = unhex(hex, data);
         assert_int_equal(awserr_crc32(0, data, n), want);
         /* In two pieces, as a stream would come. */
-        assert_int_equal(awserr_crc32(awserr_crc32(0, data, n / 3),
-                                      data + n / 3, n - n / 3),
-                         want);
+        assert_int_equal(
+            awserr_crc32(awserr_crc32(0, data, n / 3), data + n / 3, n - n / 3),
+            want);
         count++;
     }
     fclose(f);
@@ -225,18 +230,16 @@ test_crc32_check(void **state)
     /* Decimal as DynamoDB sends it; the value comes from the vectors. */
     assert_int_equal(awserr_crc32_check("2745614147", body, 2, err), 0);
     assert_int_equal(awserr_crc32_check(NULL, body, 2, err), 0);
-    assert_int_equal(awserr_crc32_check("2745614146", body, 2, err),
-                     ERR_RETRY);
+    assert_int_equal(awserr_crc32_check("2745614146", body, 2, err), ERR_RETRY);
     assert_non_null(strstr(err, "x-amz-crc32"));
     assert_int_equal(awserr_crc32_check("", body, 2, err), ERR_RETRY);
     assert_int_equal(awserr_crc32_check("abc", body, 2, err), ERR_RETRY);
     assert_int_equal(awserr_crc32_check("-1", body, 2, err), ERR_RETRY);
-    assert_int_equal(awserr_crc32_check("4294967296", body, 2, err),
-                     ERR_RETRY);
+    assert_int_equal(awserr_crc32_check("4294967296", body, 2, err), ERR_RETRY);
     assert_int_equal(awserr_crc32_check("2745614147x", body, 2, err),
                      ERR_RETRY);
-    assert_int_equal(awserr_crc32_check("99999999999999999999999", body, 2,
-                                        err), ERR_RETRY);
+    assert_int_equal(
+        awserr_crc32_check("99999999999999999999999", body, 2, err), ERR_RETRY);
     assert_int_equal(awserr_crc32_check("0", "", 0, err), 0);
 }
 

@@ -2,9 +2,9 @@
  * file (profiles, comments, missing keys, permissions, systemd
  * credential), the IMDS document, refresh timing and the chain order.
  * The environment is a fake table; files live in a temporary directory. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,13 +166,15 @@ test_file_errors(void **state)
     assert_int_equal(creds_parse_file(sample, "empty-secret", &k, err),
                      ERR_FAIL);
     assert_non_null(strstr(err, "lacks aws_secret_access_key"));
-    assert_int_equal(creds_parse_file("[x]\naws_secret_access_key = s\n",
-                                      "x", &k, err), ERR_FAIL);
+    assert_int_equal(
+        creds_parse_file("[x]\naws_secret_access_key = s\n", "x", &k, err),
+        ERR_FAIL);
     assert_non_null(strstr(err, "lacks aws_access_key_id"));
     /* A pasted key without a name: the line number, never the text. */
     assert_int_equal(creds_parse_file("[default]\naws_access_key_id = A\n"
                                       "wJalrXUtnFEMIK7MDENGbPxRfiCY\n",
-                                      "default", &k, err), ERR_FAIL);
+                                      "default", &k, err),
+                     ERR_FAIL);
     assert_string_equal(err, "line 3: expected 'name = value'");
     assert_int_equal(creds_parse_file("[default\n", "default", &k, err),
                      ERR_FAIL);
@@ -275,25 +277,27 @@ test_imds_doc(void **state)
     char err[ERR_LEN], doc[600];
 
     (void)state;
-    assert_int_equal(creds_parse_imds(imds_doc, strlen(imds_doc), &k, err),
-                     0);
+    assert_int_equal(creds_parse_imds(imds_doc, strlen(imds_doc), &k, err), 0);
     assert_string_equal(k.access_key_id, "ASIAIMDS");
     assert_string_equal(k.secret_access_key, "imdssecret");
     assert_string_equal(k.session_token, "imdstoken");
     /* 2026-12-03T18:00:00Z */
     assert_int_equal(k.expiration, 1796320800);
     creds_keys_cleanup(&k);
-    snprintf(doc, sizeof(doc), "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+    snprintf(doc, sizeof(doc),
+             "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
              "\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":"
              "\"2026-12-03T18:00:00.250Z\"}");
     assert_int_equal(creds_parse_imds(doc, strlen(doc), &k, err), 0);
     assert_int_equal(k.expiration, 1796320800);
     creds_keys_cleanup(&k);
-    snprintf(doc, sizeof(doc), "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+    snprintf(doc, sizeof(doc),
+             "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
              "\"SecretAccessKey\":\"S\",\"Token\":\"T\",\"Expiration\":"
              "\"2026-12-03 18:00\"}");
     assert_int_equal(creds_parse_imds(doc, strlen(doc), &k, err), ERR_FAIL);
-    snprintf(doc, sizeof(doc), "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
+    snprintf(doc, sizeof(doc),
+             "{\"Code\":\"Success\",\"AccessKeyId\":\"A\","
              "\"SecretAccessKey\":\"S\",\"Expiration\":"
              "\"2026-12-03T18:00:00Z\"}");
     assert_int_equal(creds_parse_imds(doc, strlen(doc), &k, err), ERR_FAIL);

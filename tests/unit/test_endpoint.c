@@ -1,8 +1,8 @@
 /* Unit tests for aws/endpoint.c: region and endpoint resolution from
  * config and environment (a fake environment table), S3 addressing. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +43,7 @@ region_of(const char *config, int want_rc)
 {
     char *r = NULL, err[ERR_LEN];
 
-    assert_int_equal(endpoint_region(config, fake_getenv, &r, err),
-                     want_rc);
+    assert_int_equal(endpoint_region(config, fake_getenv, &r, err), want_rc);
     return r;
 }
 
@@ -88,8 +87,7 @@ test_region_invalid(void **state)
     assert_false(endpoint_region_valid("1abc"));
     assert_false(endpoint_region_valid(""));
     assert_false(endpoint_region_valid(NULL));
-    assert_false(endpoint_region_valid(
-        "a23456789012345678901234567890123"));
+    assert_false(endpoint_region_valid("a23456789012345678901234567890123"));
     assert_true(endpoint_region_valid("a2345678901234567890123456789012"));
 }
 
@@ -101,8 +99,8 @@ check(enum endpoint_service svc, const char *config, const char *region,
     struct endpoint ep;
     char err[ERR_LEN];
 
-    assert_int_equal(endpoint_resolve(svc, config, region, fake_getenv, &ep,
-                                      err), 0);
+    assert_int_equal(
+        endpoint_resolve(svc, config, region, fake_getenv, &ep, err), 0);
     assert_string_equal(ep.base, base);
     assert_string_equal(ep.host, host);
     assert_int_equal(ep.custom, custom);
@@ -152,8 +150,8 @@ test_env_endpoints(void **state)
             "AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000", NULL);
     check(ENDPOINT_DYNAMODB, NULL, "us-east-1", "http://localhost:4566",
           "localhost:4566", 1);
-    check(ENDPOINT_SECRETSMANAGER, NULL, "us-east-1",
-          "http://localhost:4566", "localhost:4566", 1);
+    check(ENDPOINT_SECRETSMANAGER, NULL, "us-east-1", "http://localhost:4566",
+          "localhost:4566", 1);
     /* Not the serviceId spelled without '_'. */
     set_env("AWS_ENDPOINT_URL_SECRETSMANAGER=http://localhost:1", NULL);
     check(ENDPOINT_SECRETSMANAGER, NULL, "us-east-1",
@@ -161,11 +159,11 @@ test_env_endpoints(void **state)
           "secretsmanager.us-east-1.amazonaws.com", 0);
     /* A default port is left out of Host, as curl leaves it out. */
     set_env("AWS_ENDPOINT_URL=HTTP://Example.COM:80", NULL);
-    check(ENDPOINT_S3, NULL, "us-east-1", "http://Example.COM",
-          "Example.COM", 1);
+    check(ENDPOINT_S3, NULL, "us-east-1", "http://Example.COM", "Example.COM",
+          1);
     set_env("AWS_ENDPOINT_URL=https://example.com:443", NULL);
-    check(ENDPOINT_S3, NULL, "us-east-1", "https://example.com",
-          "example.com", 1);
+    check(ENDPOINT_S3, NULL, "us-east-1", "https://example.com", "example.com",
+          1);
     set_env("AWS_ENDPOINT_URL=https://example.com:80", NULL);
     check(ENDPOINT_S3, NULL, "us-east-1", "https://example.com:80",
           "example.com:80", 1);
@@ -196,10 +194,10 @@ static void
 test_bad_endpoints(void **state)
 {
     static const char *bad[] = {
-        "localhost:4566", "ftp://x", "http://", "http://a:0",
-        "http://a:65536", "http://a:123456", "http://a/path",
-        "http://a?x=1", "http://user:pw@a", "http://a:80x",
-        "http://a b", "http://[::1", "http://a#frag",
+        "localhost:4566",   "ftp://x",         "http://",       "http://a:0",
+        "http://a:65536",   "http://a:123456", "http://a/path", "http://a?x=1",
+        "http://user:pw@a", "http://a:80x",    "http://a b",    "http://[::1",
+        "http://a#frag",
     };
     struct endpoint ep;
     char err[ERR_LEN];
@@ -208,19 +206,23 @@ test_bad_endpoints(void **state)
     set_env(NULL);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(endpoint_resolve(ENDPOINT_S3, bad[i], "us-east-1",
-                                          fake_getenv, &ep, err), ERR_FAIL);
+                                          fake_getenv, &ep, err),
+                         ERR_FAIL);
         assert_non_null(strstr(err, "config endpoint"));
         assert_null(ep.base);
     }
     set_env("AWS_ENDPOINT_URL_DYNAMODB=http://x/y", NULL);
     assert_int_equal(endpoint_resolve(ENDPOINT_DYNAMODB, NULL, "us-east-1",
-                                      fake_getenv, &ep, err), ERR_FAIL);
+                                      fake_getenv, &ep, err),
+                     ERR_FAIL);
     assert_non_null(strstr(err, "AWS_ENDPOINT_URL_DYNAMODB"));
     set_env(NULL);
-    assert_int_equal(endpoint_resolve(ENDPOINT_DYNAMODB, NULL, NULL,
-                                      fake_getenv, &ep, err), ERR_FAIL);
-    assert_int_equal(endpoint_resolve(ENDPOINT_DYNAMODB, NULL, "x.y",
-                                      fake_getenv, &ep, err), ERR_FAIL);
+    assert_int_equal(
+        endpoint_resolve(ENDPOINT_DYNAMODB, NULL, NULL, fake_getenv, &ep, err),
+        ERR_FAIL);
+    assert_int_equal(
+        endpoint_resolve(ENDPOINT_DYNAMODB, NULL, "x.y", fake_getenv, &ep, err),
+        ERR_FAIL);
     endpoint_cleanup(NULL);
     endpoint_target_cleanup(NULL);
 }
@@ -233,8 +235,8 @@ check_obj(const struct endpoint *ep, const char *bucket, const char *key,
     struct endpoint_target t;
     char err[ERR_LEN];
 
-    assert_int_equal(endpoint_s3_object(ep, bucket, key, path_style, &t,
-                                        err), 0);
+    assert_int_equal(endpoint_s3_object(ep, bucket, key, path_style, &t, err),
+                     0);
     assert_string_equal(t.url, url);
     assert_string_equal(t.host, host);
     assert_string_equal(t.path, path);
@@ -250,10 +252,12 @@ test_s3_addressing(void **state)
     (void)state;
     set_env("AWS_ENDPOINT_URL_S3=http://127.0.0.1:4569", NULL);
     assert_int_equal(endpoint_resolve(ENDPOINT_S3, NULL, "us-east-1",
-                                      fake_getenv, &local, err), 0);
+                                      fake_getenv, &local, err),
+                     0);
     set_env(NULL);
     assert_int_equal(endpoint_resolve(ENDPOINT_S3, NULL, "eu-west-1",
-                                      fake_getenv, &aws_ep, err), 0);
+                                      fake_getenv, &aws_ep, err),
+                     0);
     check_obj(&aws_ep, "spooky-images", "2026/10/31/a b+c.png", 0,
               "https://spooky-images.s3.eu-west-1.amazonaws.com/"
               "2026/10/31/a%20b%2Bc.png",
@@ -268,11 +272,12 @@ test_s3_addressing(void **state)
               "s3.eu-west-1.amazonaws.com", "/images.example.com/k");
     /* Custom endpoint: path-style, port kept in Host. */
     check_obj(&local, "spooky-images",
-              "d\xc3\xad" "a/$1 \xe2\x98\xa0.png", 0,
+              "d\xc3\xad"
+              "a/$1 \xe2\x98\xa0.png",
+              0,
               "http://127.0.0.1:4569/spooky-images/"
               "d%C3%ADa/%241%20%E2%98%A0.png",
-              "127.0.0.1:4569",
-              "/spooky-images/d%C3%ADa/%241%20%E2%98%A0.png");
+              "127.0.0.1:4569", "/spooky-images/d%C3%ADa/%241%20%E2%98%A0.png");
     /* Keys keep "//" and dot segments: S3 signs them as they are. */
     check_obj(&local, "bkt", "a//./b", 0, "http://127.0.0.1:4569/bkt/a//./b",
               "127.0.0.1:4569", "/bkt/a//./b");
@@ -288,8 +293,16 @@ static void
 test_s3_bad_input(void **state)
 {
     static const char *bad[] = {
-        "ab", "Upper", "a_b", "-ab", "ab-", "a..b", "192.168.5.4",
-        "a/b", "evil.com/x", "bucket?x",
+        "ab",
+        "Upper",
+        "a_b",
+        "-ab",
+        "ab-",
+        "a..b",
+        "192.168.5.4",
+        "a/b",
+        "evil.com/x",
+        "bucket?x",
         "a234567890123456789012345678901234567890123456789012345678901234",
     };
     struct endpoint ep;
@@ -298,21 +311,20 @@ test_s3_bad_input(void **state)
 
     (void)state;
     set_env(NULL);
-    assert_int_equal(endpoint_resolve(ENDPOINT_S3, NULL, "us-east-1",
-                                      fake_getenv, &ep, err), 0);
+    assert_int_equal(
+        endpoint_resolve(ENDPOINT_S3, NULL, "us-east-1", fake_getenv, &ep, err),
+        0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(endpoint_s3_object(&ep, bad[i], "k", 0, &t, err),
                          ERR_FAIL);
         assert_null(t.url);
     }
-    assert_int_equal(endpoint_s3_object(&ep, NULL, "k", 0, &t, err),
-                     ERR_FAIL);
+    assert_int_equal(endpoint_s3_object(&ep, NULL, "k", 0, &t, err), ERR_FAIL);
     assert_true(endpoint_bucket_valid("1.2.3.bucket"));
     key = malloc(1026);
     memset(key, 'k', 1025);
     key[1025] = '\0';
-    assert_int_equal(endpoint_s3_object(&ep, "bkt", key, 0, &t, err),
-                     ERR_FAIL);
+    assert_int_equal(endpoint_s3_object(&ep, "bkt", key, 0, &t, err), ERR_FAIL);
     assert_non_null(strstr(err, "1024"));
     key[1024] = '\0';
     assert_int_equal(endpoint_s3_object(&ep, "bkt", key, 0, &t, err), 0);

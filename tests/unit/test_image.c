@@ -50,7 +50,7 @@ put_le32(struct bytes *b, uint32_t v)
 static void
 make_png(struct bytes *b, uint32_t w, uint32_t h)
 {
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G',
+    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
                                          '\r', '\n', 0x1a, '\n'};
     static const unsigned char ihdr_tail[5] = {8, 2, 0, 0, 0};
     static const unsigned char iend_crc[4] = {0xae, 0x42, 0x60, 0x82};
@@ -78,18 +78,19 @@ make_png(struct bytes *b, uint32_t w, uint32_t h)
 static void
 make_jpeg(struct bytes *b, unsigned sof, unsigned w, unsigned h)
 {
-    static const unsigned char app0[] = {
-        0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01,
-        0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00};
+    static const unsigned char app0[] = {0xff, 0xe0, 0x00, 0x10, 'J',  'F',
+                                         'I',  'F',  0x00, 0x01, 0x01, 0x00,
+                                         0x00, 0x01, 0x00, 0x01, 0x00, 0x00};
     static const unsigned char dqt[] = {0xff, 0xdb, 0x00, 0x07, 0x00,
                                         0x01, 0x02, 0x03, 0x04};
-    static const unsigned char dht[] = {0xff, 0xc4, 0x00, 0x09, 0x00,
-                                        0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc};
+    static const unsigned char dht[] = {0xff, 0xc4, 0x00, 0x09, 0x00, 0x12,
+                                        0x34, 0x56, 0x78, 0x9a, 0xbc};
     static const unsigned char sos[] = {0xff, 0xda, 0x00, 0x08, 0x01, 0x01,
                                         0x00, 0x00, 0x3f, 0x00, 0x12, 0x34,
                                         0xff, 0x00, 0x56, 0xff, 0xd9};
-    unsigned char frame[] = {0xff, sof, 0x00, 0x0b, 0x08, h >> 8, h & 0xff,
-                             w >> 8, w & 0xff, 0x01, 0x01, 0x11, 0x00};
+    unsigned char frame[] = {0xff,   sof,      0x00,   0x0b,     0x08,
+                             h >> 8, h & 0xff, w >> 8, w & 0xff, 0x01,
+                             0x01,   0x11,     0x00};
 
     b->len = 0;
     put(b, "\xff\xd8", 2);
@@ -119,8 +120,15 @@ make_webp(struct bytes *b, const char *fourcc, const unsigned char *payload,
 static void
 webp_vp8x(struct bytes *b, unsigned w, unsigned h)
 {
-    unsigned char p[10] = {0x10, 0, 0, 0, (w - 1) & 0xff, (w - 1) >> 8,
-                           (w - 1) >> 16, (h - 1) & 0xff, (h - 1) >> 8,
+    unsigned char p[10] = {0x10,
+                           0,
+                           0,
+                           0,
+                           (w - 1) & 0xff,
+                           (w - 1) >> 8,
+                           (w - 1) >> 16,
+                           (h - 1) & 0xff,
+                           (h - 1) >> 8,
                            (h - 1) >> 16};
 
     make_webp(b, "VP8X", p, sizeof(p));
@@ -131,7 +139,7 @@ webp_vp8l(struct bytes *b, unsigned w, unsigned h)
 {
     uint32_t bits = (w - 1) | (h - 1) << 14;
     unsigned char p[9] = {0x2f, bits, bits >> 8, bits >> 16, bits >> 24,
-                          0, 0, 0, 0};
+                          0,    0,    0,         0};
 
     make_webp(b, "VP8L", p, sizeof(p));
 }
@@ -140,9 +148,9 @@ webp_vp8l(struct bytes *b, unsigned w, unsigned h)
 static void
 webp_vp8(struct bytes *b, unsigned w, unsigned h)
 {
-    unsigned char p[14] = {0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a,
-                           w & 0xff, (w >> 8) | 0x40, h & 0xff, h >> 8,
-                           0, 0, 0, 0};
+    unsigned char p[14] = {
+        0x50,     0x02,   0x00, 0x9d, 0x01, 0x2a, w & 0xff, (w >> 8) | 0x40,
+        h & 0xff, h >> 8, 0,    0,    0,    0};
 
     make_webp(b, "VP8 ", p, sizeof(p));
 }
@@ -366,9 +374,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_png),         cmocka_unit_test(test_png_broken),
-        cmocka_unit_test(test_jpeg),        cmocka_unit_test(test_jpeg_markers),
-        cmocka_unit_test(test_webp),        cmocka_unit_test(test_webp_broken),
+        cmocka_unit_test(test_png),     cmocka_unit_test(test_png_broken),
+        cmocka_unit_test(test_jpeg),    cmocka_unit_test(test_jpeg_markers),
+        cmocka_unit_test(test_webp),    cmocka_unit_test(test_webp_broken),
         cmocka_unit_test(test_unknown),
     };
 

@@ -55,14 +55,19 @@ test_check_opts(void **state)
 {
     struct openai_opts o;
     char err[ERR_LEN];
-    const char *bad_urls[] = {NULL, "", "ftp://x/v1", "api.openai.com/v1",
-                              "https://x/v1?key=1", "https://x/v 1",
-                              "https://x/v1#f", "https://x/\nv1"};
-    const char *bad_keys[] = {NULL, "", "sk-with space", "sk-\nnewline",
-                              "sk-caf\xc3\xa9", "sk-\x7f"};
-    const char *bad_sizes[] = {"", "1024", "1024x", "x1024", "01024x1024",
-                               "1024x0768", "1024X1024", "123456x1",
-                               "1024x1024 ", "-1x5"};
+    const char *bad_urls[] = {NULL,
+                              "",
+                              "ftp://x/v1",
+                              "api.openai.com/v1",
+                              "https://x/v1?key=1",
+                              "https://x/v 1",
+                              "https://x/v1#f",
+                              "https://x/\nv1"};
+    const char *bad_keys[] = {
+        NULL, "", "sk-with space", "sk-\nnewline", "sk-caf\xc3\xa9", "sk-\x7f"};
+    const char *bad_sizes[] = {
+        "",          "1024",      "1024x",    "x1024",      "01024x1024",
+        "1024x0768", "1024X1024", "123456x1", "1024x1024 ", "-1x5"};
 
     (void)state;
     base_opts(&o);
@@ -79,8 +84,10 @@ test_check_opts(void **state)
         base_opts(&o);
         o.api_key = bad_keys[i];
         expect_check_fails(&o, "a ghost", "API key (env:OPENAI_API_KEY)");
+        err[0] = '\0';
+        assert_int_equal(openai_check(&o, "a ghost", err), ERR_FAIL);
         if (bad_keys[i] != NULL && bad_keys[i][0] != '\0')
-            assert_null(strstr(err, bad_keys[i]));
+            assert_null(strstr(err, bad_keys[i])); /* never quoted */
     }
     for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
         base_opts(&o);
@@ -135,8 +142,11 @@ test_check_prompt(void **state)
     memcpy(big + 2 * OPENAI_PROMPT_MAX, "x", 2);
     expect_check_fails(&o, big, "32001 characters");
     free(big);
-    assert_int_equal(openai_check(&o, "\xf0\x9f\x8e\x83 jack-o'-lantern "
-                                      "\xe2\x80\x94 \"quoted\"\n", err), 0);
+    assert_int_equal(openai_check(&o,
+                                  "\xf0\x9f\x8e\x83 jack-o'-lantern "
+                                  "\xe2\x80\x94 \"quoted\"\n",
+                                  err),
+                     0);
     expect_check_fails(&o, "", "empty");
     expect_check_fails(&o, NULL, "empty");
     for (size_t i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++)
@@ -186,10 +196,9 @@ check_body(const struct openai_opts *o, const char *prompt)
 static void
 test_body_combinations(void **state)
 {
-    const char *sizes[] = {NULL, "auto", "1024x1024", "1536x1024",
-                           "3840x2160"};
-    const char *qualities[] = {NULL, "auto", "low", "medium", "high",
-                               "xhigh", "max"};
+    const char *sizes[] = {NULL, "auto", "1024x1024", "1536x1024", "3840x2160"};
+    const char *qualities[] = {NULL,   "auto",  "low", "medium",
+                               "high", "xhigh", "max"};
     const char *formats[] = {NULL, "png", "jpeg", "webp"};
     const int comps[] = {-1, 0, 85, 100, 101, -2};
     struct openai_opts o;
@@ -202,8 +211,8 @@ test_body_combinations(void **state)
             for (size_t f = 0; f < 4; f++)
                 for (size_t c = 0; c < 6; c++) {
                     int png = f < 2, comp = comps[c];
-                    int valid = comp == -1 ||
-                                (!png && comp >= 0 && comp <= 100);
+                    int valid =
+                        comp == -1 || (!png && comp >= 0 && comp <= 100);
 
                     base_opts(&o);
                     o.size = sizes[s];
@@ -241,10 +250,11 @@ test_append(void **state)
     openai_append(out, sizeof(out), "more"); /* full: unchanged */
     assert_string_equal(out, "abc d e 0123...");
     strcpy(out, "abcdefghij");
-    openai_append(out, sizeof(out), "\xc3\xa9\xc3\xa9\xc3\xa9"); /* ééé */
+    openai_append(out, sizeof(out),
+                  "\xc3\xa9\xc3\xa9\xc3\xa9"); /* three e-acute */
     assert_string_equal(out, "abcdefghij\xc3\xa9...");
     strcpy(out, "abcdefghijk");
-    openai_append(out, sizeof(out), "\xc3\xa9\xc3\xa9\xc3\xa9"); /* no half é */
+    openai_append(out, sizeof(out), "\xc3\xa9\xc3\xa9\xc3\xa9"); /* none cut */
     assert_string_equal(out, "abcdefghijk...");
 
     for (size_t i = 0; i < sizeof(msg) - 1; i++)
@@ -282,23 +292,22 @@ classify(long status, const char *body, const char *should_retry)
 }
 
 static void
-expect_verdict(const struct openai_verdict *v, enum retry_class retry,
-               int rc, const char *error_prefix)
+expect_verdict(const struct openai_verdict *v, enum retry_class retry, int rc,
+               const char *error_prefix)
 {
     if (v->retry != retry || v->rc != rc)
         fail_msg("retry %d rc %d for '%s'", v->retry, v->rc, v->error);
     if (strncmp(v->error, error_prefix, strlen(error_prefix)) != 0)
-        fail_msg("error '%s' does not start with '%s'", v->error,
-                 error_prefix);
+        fail_msg("error '%s' does not start with '%s'", v->error, error_prefix);
 }
 
-#define MODERATION_BODY                                                     \
-    "{\"error\": {\"message\": \"Your request was rejected by the safety "  \
-    "system. If you believe this is an error, contact us at "              \
-    "help.openai.com and include the request ID req_0123. "                \
-    "safety_violations=[violence].\", \"type\": "                          \
-    "\"image_generation_user_error\", \"param\": null, \"code\": "         \
-    "\"moderation_blocked\", \"moderation_details\": {\"moderation_stage\"" \
+#define MODERATION_BODY                                                        \
+    "{\"error\": {\"message\": \"Your request was rejected by the safety "     \
+    "system. If you believe this is an error, contact us at "                  \
+    "help.openai.com and include the request ID req_0123. "                    \
+    "safety_violations=[violence].\", \"type\": "                              \
+    "\"image_generation_user_error\", \"param\": null, \"code\": "             \
+    "\"moderation_blocked\", \"moderation_details\": {\"moderation_stage\""    \
     ": \"input\", \"categories\": [\"violence\"]}}}"
 
 static void
@@ -318,16 +327,18 @@ test_classify_refusals(void **state)
     v = classify(400, MODERATION_BODY, "true");
     expect_verdict(&v, RETRY_NO, ERR_FAIL, "moderation_blocked: ");
     /* the same refusal by type only, and DALL-E's older code */
-    v = classify(400, "{\"error\":{\"message\":\"Rejected.\",\"type\":"
-                      "\"image_generation_user_error\",\"code\":null}}",
+    v = classify(400,
+                 "{\"error\":{\"message\":\"Rejected.\",\"type\":"
+                 "\"image_generation_user_error\",\"code\":null}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "image_generation_user_error: Rejected.");
     assert_true(v.refused);
-    v = classify(400, "{\"error\":{\"code\":\"content_policy_violation\","
-                      "\"message\":\"Your request was rejected as a result "
-                      "of our safety system.\",\"param\":null,\"type\":"
-                      "\"invalid_request_error\"}}",
+    v = classify(400,
+                 "{\"error\":{\"code\":\"content_policy_violation\","
+                 "\"message\":\"Your request was rejected as a result "
+                 "of our safety system.\",\"param\":null,\"type\":"
+                 "\"invalid_request_error\"}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "content_policy_violation: Your request was rejected");
@@ -340,48 +351,54 @@ test_classify_account(void **state)
     struct openai_verdict v;
 
     (void)state;
-    v = classify(401, "{\"error\":{\"message\":\"Incorrect API key provided: "
-                      "sk-pr**********cdef. You can find your API key at "
-                      "https://platform.openai.com/account/api-keys.\","
-                      "\"type\":\"invalid_request_error\",\"param\":null,"
-                      "\"code\":\"invalid_api_key\"}}",
+    v = classify(401,
+                 "{\"error\":{\"message\":\"Incorrect API key provided: "
+                 "sk-pr**********cdef. You can find your API key at "
+                 "https://platform.openai.com/account/api-keys.\","
+                 "\"type\":\"invalid_request_error\",\"param\":null,"
+                 "\"code\":\"invalid_api_key\"}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL, "");
     assert_string_equal(v.error,
                         "OpenAI rejected the API key (env:OPENAI_API_KEY)");
-    v = classify(401, "{\"error\":{\"message\":\"OpenAI-Organization header "
-                      "should match organization for API key\",\"code\":"
-                      "\"mismatched_organization\"}}",
+    v = classify(401,
+                 "{\"error\":{\"message\":\"OpenAI-Organization header "
+                 "should match organization for API key\",\"code\":"
+                 "\"mismatched_organization\"}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "OpenAI rejected the organization id for the API key "
                    "(env:OPENAI_API_KEY)");
-    v = classify(404, "{\"error\":{\"message\":\"The model `gpt-image-1` "
-                      "does not exist or you do not have access to it.\","
-                      "\"type\":\"invalid_request_error\",\"param\":null,"
-                      "\"code\":\"model_not_found\"}}",
+    v = classify(404,
+                 "{\"error\":{\"message\":\"The model `gpt-image-1` "
+                 "does not exist or you do not have access to it.\","
+                 "\"type\":\"invalid_request_error\",\"param\":null,"
+                 "\"code\":\"model_not_found\"}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "HTTP 404 model_not_found: The model `gpt-image-1` does "
                    "not exist");
-    v = classify(429, "{\"error\":{\"message\":\"You exceeded your current "
-                      "quota, please check your plan and billing details.\","
-                      "\"type\":\"insufficient_quota\",\"param\":null,"
-                      "\"code\":\"insufficient_quota\"}}",
+    v = classify(429,
+                 "{\"error\":{\"message\":\"You exceeded your current "
+                 "quota, please check your plan and billing details.\","
+                 "\"type\":\"insufficient_quota\",\"param\":null,"
+                 "\"code\":\"insufficient_quota\"}}",
                  "true");
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "insufficient_quota: You exceeded your current quota");
     assert_true(v.quota_exhausted);
     assert_false(v.refused);
-    v = classify(403, "{\"error\":{\"message\":\"Your organization must be "
-                      "verified to use the model.\",\"type\":"
-                      "\"invalid_request_error\",\"code\":null}}",
+    v = classify(403,
+                 "{\"error\":{\"message\":\"Your organization must be "
+                 "verified to use the model.\",\"type\":"
+                 "\"invalid_request_error\",\"code\":null}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "HTTP 403 invalid_request_error: Your organization");
-    v = classify(400, "{\"error\":{\"message\":\"Invalid value: 'huge'.\","
-                      "\"type\":\"invalid_request_error\",\"param\":\"size\","
-                      "\"code\":\"invalid_value\"}}",
+    v = classify(400,
+                 "{\"error\":{\"message\":\"Invalid value: 'huge'.\","
+                 "\"type\":\"invalid_request_error\",\"param\":\"size\","
+                 "\"code\":\"invalid_value\"}}",
                  NULL);
     expect_verdict(&v, RETRY_NO, ERR_FAIL,
                    "HTTP 400 invalid_value: Invalid value: 'huge'.");
@@ -394,18 +411,20 @@ test_classify_transient(void **state)
     const long transient[] = {408, 409, 500, 502, 503, 504, 520};
 
     (void)state;
-    v = classify(429, "{\"error\":{\"message\":\"Rate limit reached for "
-                      "images per minute (IPM): Limit 5, Used 5, Requested "
-                      "1. Please try again in 1.5s.\",\"type\":\"requests\","
-                      "\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
+    v = classify(429,
+                 "{\"error\":{\"message\":\"Rate limit reached for "
+                 "images per minute (IPM): Limit 5, Used 5, Requested "
+                 "1. Please try again in 1.5s.\",\"type\":\"requests\","
+                 "\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
                  NULL);
     expect_verdict(&v, RETRY_THROTTLE, ERR_RETRY,
                    "HTTP 429 rate_limit_exceeded: Rate limit reached");
     assert_false(v.quota_exhausted);
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
-        v = classify(transient[i], "{\"error\":{\"message\":\"The server had "
-                                   "an error while processing your request."
-                                   "\",\"type\":\"server_error\"}}",
+        v = classify(transient[i],
+                     "{\"error\":{\"message\":\"The server had "
+                     "an error while processing your request."
+                     "\",\"type\":\"server_error\"}}",
                      NULL);
         expect_verdict(&v, RETRY_TRANSIENT, ERR_RETRY, "HTTP ");
         expect_substr(v.error, "server_error: The server had an error");
@@ -465,10 +484,9 @@ static void
 test_classify_transport(void **state)
 {
     struct openai_verdict v;
-    const CURLcode transient[] = {CURLE_COULDNT_CONNECT, CURLE_RECV_ERROR,
-                                  CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
-                                  CURLE_PARTIAL_FILE,
-                                  CURLE_COULDNT_RESOLVE_HOST};
+    const CURLcode transient[] = {
+        CURLE_COULDNT_CONNECT, CURLE_RECV_ERROR,   CURLE_SEND_ERROR,
+        CURLE_GOT_NOTHING,     CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST};
 
     (void)state;
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
@@ -506,8 +524,12 @@ test_classify_transport(void **state)
 
 /* RFC 4648 section 10. */
 static const char *const rfc4648[][2] = {
-    {"", ""},         {"f", "Zg=="},        {"fo", "Zm8="},
-    {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
     {"foobar", "Zm9vYmFy"},
 };
 
@@ -567,9 +589,8 @@ test_b64_errors(void **state)
 static void
 test_b64_roundtrip(void **state)
 {
-    const size_t lens[] = {0,    1,    2,    3,    4,     5,    767,
-                           768,  769,  3071, 3072, 3073,  6143, 6144,
-                           6145, 9999, 100000};
+    const size_t lens[] = {0,    1,    2,    3,    4,    5,    767,  768,   769,
+                           3071, 3072, 3073, 6143, 6144, 6145, 9999, 100000};
     char err[ERR_LEN];
 
     (void)state;
@@ -587,8 +608,8 @@ test_b64_roundtrip(void **state)
         assert_int_equal(n, len);
         assert_memory_equal(out, raw, len);
         /* in place, as openai_take_image() does it */
-        assert_int_equal(openai_b64_decode((unsigned char *)enc, enc,
-                                           enc_len, &n, err), 0);
+        assert_int_equal(
+            openai_b64_decode((unsigned char *)enc, enc, enc_len, &n, err), 0);
         assert_int_equal(n, len);
         assert_memory_equal(enc, raw, len);
         free(raw);
@@ -604,11 +625,11 @@ static unsigned char *
 fake_png(size_t total)
 {
     static const unsigned char head[] = {
-        0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-        'I', 'H', 'D', 'R', 0, 0, 4, 0, 0, 0, 3, 0, 8, 2, 0, 0, 0,
-        0, 0, 0, 0};
-    static const unsigned char iend[] = {0, 0, 0, 0, 'I', 'E', 'N', 'D',
-                                         0xae, 0x42, 0x60, 0x82};
+        0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0,
+        13,   'I', 'H', 'D', 'R',  0,    0,    4,    0, 0, 0,
+        3,    0,   8,   2,   0,    0,    0,    0,    0, 0, 0};
+    static const unsigned char iend[] = {0,   0,   0,    0,    'I',  'E',
+                                         'N', 'D', 0xae, 0x42, 0x60, 0x82};
     unsigned char *p = calloc(1, total);
     size_t idat = total - sizeof(head) - 12 - sizeof(iend);
 
@@ -742,9 +763,14 @@ test_take_missing(void **state)
                       "no data[0].b64_json");
     /* a b64_json that is not data[0]'s */
     expect_take_fails("{\"b64_json\":\"iVBORw0KGgo=\",\"data\":[{\"url\":"
-                      "\"u\"}]}", "no data[0].b64_json");
+                      "\"u\"}]}",
+                      "no data[0].b64_json");
     expect_take_fails("{\"data\":[{\"url\":\"u\"},{\"b64_json\":"
-                      "\"iVBORw0KGgo=\"}]}", "no data[0].b64_json");
+                      "\"iVBORw0KGgo=\"}]}",
+                      "no data[0].b64_json");
+    /* a key spelled with an escape is not searched for */
+    expect_take_fails("{\"data\":[{\"b64\\u005fjson\":\"\"}]}",
+                      "no readable data[0].b64_json");
     expect_take_fails("not json at all", "not JSON");
     expect_take_fails("{\"data\":[{\"b64_json\":\"iVBORw0KGgo=\"}", "not JSON");
     expect_take_fails("{\"data\":[{\"b64_json\":\"iVBORw0KGgo=", "not JSON");
@@ -764,7 +790,8 @@ test_take_bad_base64(void **state)
     expect_take_fails("{\"data\":[{\"b64_json\":\"iVBO\\nRw0K\"}]}",
                       "JSON escape");
     expect_take_fails("{\"data\":[{\"b64_json\":\"data:image/png;base64,"
-                      "iVBORw0KGgo=\"}]}", "invalid base64");
+                      "iVBORw0KGgo=\"}]}",
+                      "invalid base64");
 }
 
 static void
@@ -781,8 +808,7 @@ test_take_not_image(void **state)
     expect_take_fails("{\"data\":[{\"b64_json\":\"\"}]}",
                       "not a usable image: empty image");
     /* a PNG cut short in transit or by the server */
-    expect_take_fails("{\"data\":[{\"b64_json\":\"iVBORw0KGgo=\"}]}",
-                      "IHDR");
+    expect_take_fails("{\"data\":[{\"b64_json\":\"iVBORw0KGgo=\"}]}", "IHDR");
     free(enc);
 }
 
@@ -790,8 +816,7 @@ test_take_not_image(void **state)
 static void
 test_take_size_limit(void **state)
 {
-    const size_t sizes[] = {OPENAI_MAX_IMAGE_BYTES,
-                            OPENAI_MAX_IMAGE_BYTES + 1};
+    const size_t sizes[] = {OPENAI_MAX_IMAGE_BYTES, OPENAI_MAX_IMAGE_BYTES + 1};
     struct openai_result res;
     char err[ERR_LEN];
 
