@@ -17,13 +17,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Abort with the failed condition: libFuzzer reports it as a crash. */
-#define FUZZ_CHECK(cond)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,       \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
+#define FUZZ_CHECK(cond)                                                       \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,         \
+                    __LINE__, #cond);                                          \
+            abort();                                                           \
+        }                                                                      \
     } while (0)
 
 /* A malloc'd copy of data with a NUL after it (embedded NULs stay, so a

@@ -58,8 +58,8 @@ to_json(const struct calendar *cal)
             FUZZ_CHECK(n <= CALENDAR_MAX_NAMES);
             for (size_t i = 0; i < n; i++) {
                 check_name(names[i]);
-                FUZZ_CHECK(json_array_append_new(arr, json_string(names[i]))
-                           == 0);
+                FUZZ_CHECK(json_array_append_new(arr, json_string(names[i])) ==
+                           0);
             }
             snprintf(key, sizeof(key), "%d", d);
             json_object_set_new(month, key, arr);

@@ -23,8 +23,8 @@ errors_well_formed(const struct buf *errors)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
 
-        if (strncmp(p, PATH ":", sizeof(PATH)) != 0 ||
-            p[sizeof(PATH)] < '0' || p[sizeof(PATH)] > '9')
+        if (strncmp(p, PATH ":", sizeof(PATH)) != 0 || p[sizeof(PATH)] < '0' ||
+            p[sizeof(PATH)] > '9')
             return 0;
         p = nl + 1;
     }
@@ -45,8 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(errors.len == 0);
         FUZZ_CHECK(c->refs == 1 && strcmp(c->path, PATH) == 0);
         FUZZ_CHECK(c->aws.bucket != NULL && c->aws.table != NULL);
-        FUZZ_CHECK(c->schedule.cron != NULL &&
-                   c->schedule.timezone != NULL);
+        FUZZ_CHECK(c->schedule.cron != NULL && c->schedule.timezone != NULL);
         FUZZ_CHECK(c->openai.base_url != NULL && c->x.api_base_url != NULL);
         FUZZ_CHECK(c->calendar.source != NULL && c->calendar.caption != NULL);
         FUZZ_CHECK(cfg_ref(c) == c);

@@ -10,8 +10,8 @@
 #include <jansson.h>
 
 #include "aws/ddbjson.h"
-#include "jobs.h"
 #include "fuzz.h"
+#include "jobs.h"
 
 static void
 check_job(const json_t *map)

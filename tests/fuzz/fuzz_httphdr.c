@@ -14,9 +14,9 @@
 
 #include "fuzz.h"
 
-static const char *const names[] = {"date", "retry-after", "retry-after-ms",
-                                    "x-amz-retry-after", "x-amz-crc32",
-                                    "content-type", "x-request-id", ""};
+static const char *const names[] = {
+    "date",        "retry-after",  "retry-after-ms", "x-amz-retry-after",
+    "x-amz-crc32", "content-type", "x-request-id",   ""};
 
 static void
 check_value(const struct http_resp *resp, const char *v)
@@ -40,8 +40,7 @@ plain_name(const char *line, size_t len, char *out, size_t size)
     while (n < len && n + 1 < size &&
            (isalnum((unsigned char)line[n]) || line[n] == '-'))
         n++;
-    if (n == 0 || n >= len || line[n] != ':' ||
-        memchr(line, '\0', len) != NULL)
+    if (n == 0 || n >= len || line[n] != ':' || memchr(line, '\0', len) != NULL)
         return 0;
     for (size_t i = 0; i < n; i++)
         out[i] = (char)toupper((unsigned char)line[i]);

@@ -11,8 +11,8 @@
 #include "fuzz.h"
 
 struct seen {
-    int lines;      /* lines in the input */
-    int last_line;  /* of the previous callback */
+    int lines;     /* lines in the input */
+    int last_line; /* of the previous callback */
     int entries;
     int errors;
     int stop_after; /* return 42 from this entry on; 0: never */
@@ -85,8 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Again, stopping at the last entry: its 42 must come back. */
     if (st.entries > 0) {
         again.stop_after = st.entries;
-        FUZZ_CHECK(ini_parse((const char *)data, size, on_entry, NULL,
-                             &again) == 42);
+        FUZZ_CHECK(
+            ini_parse((const char *)data, size, on_entry, NULL, &again) == 42);
         FUZZ_CHECK(again.entries == st.entries);
     }
     return 0;

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "x/oauth1.h"
 #include "fuzz.h"
+#include "x/oauth1.h"
 
 static int
 unreserved(unsigned char c)
@@ -106,8 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(rc == ERR_FAIL && fuzz_err_set(err) && base == NULL);
     }
     FUZZ_CHECK((oauth1_header(&keys, &req, &hdr, err) == 0) == (rc == 0));
-    FUZZ_CHECK(rc != 0 ||
-               strncmp(hdr, "Authorization: OAuth ", 21) == 0);
+    FUZZ_CHECK(rc != 0 || strncmp(hdr, "Authorization: OAuth ", 21) == 0);
     free(hdr);
     free(base);
     check_pct_encode(data, size);

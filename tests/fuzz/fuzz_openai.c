@@ -26,8 +26,8 @@ check_image(const uint8_t *data, size_t size)
     rc = openai_take_image(body, size, &res, err); /* consumes body */
     if (rc == 0) {
         FUZZ_CHECK(res.image != NULL && res.image_len > 0);
-        FUZZ_CHECK(res.image_len <= size && res.image_len <=
-                   OPENAI_MAX_IMAGE_BYTES);
+        FUZZ_CHECK(res.image_len <= size &&
+                   res.image_len <= OPENAI_MAX_IMAGE_BYTES);
         FUZZ_CHECK(res.info.type != IMAGE_UNKNOWN);
         FUZZ_CHECK(res.info.width > 0 && res.info.height > 0);
         free(res.image);

@@ -29,8 +29,7 @@ check_problem(const uint8_t *data, size_t size)
     FUZZ_CHECK(fuzz_clean_str(p.title, sizeof(p.title)));
     FUZZ_CHECK(fuzz_clean_str(p.detail, sizeof(p.detail)));
     if (rc != 0)
-        FUZZ_CHECK(rc == ERR_FAIL &&
-                   memcmp(&p, &zero_problem, sizeof(p)) == 0);
+        FUZZ_CHECK(rc == ERR_FAIL && memcmp(&p, &zero_problem, sizeof(p)) == 0);
     for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
         enum xerr_class c = xerr_classify(statuses[i], rc == 0 ? &p : NULL);
 
@@ -96,8 +95,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (c == NULL) {
         FUZZ_CHECK(fuzz_err_set(err));
     } else {
-        FUZZ_CHECK(c->consumer_key[0] && c->consumer_secret[0] &&
-                   c->token[0] && c->token_secret[0]);
+        FUZZ_CHECK(c->consumer_key[0] && c->consumer_secret[0] && c->token[0] &&
+                   c->token_secret[0]);
         x_creds_free(c);
     }
     check_wait(text);

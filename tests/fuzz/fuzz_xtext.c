@@ -8,8 +8,8 @@
  */
 #include <string.h>
 
-#include "x/xtext.h"
 #include "fuzz.h"
+#include "x/xtext.h"
 
 static size_t
 code_points(const char *s)
