@@ -122,7 +122,39 @@ bench:
 	@echo "make bench: not available yet"
 	@exit 2
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and UBSan,
+# linked with the library built the same way in its own object dir.
+# `make fuzz` runs each for FUZZ_SECONDS on a copy of its seed corpus in
+# build/fuzz/corpus (kept between runs); crash inputs go to
+# tests/fuzz/crashes/ (gitignored).  See tests/fuzz/run.
+FUZZ_CC     ?= clang
+FUZZ_SECONDS?= 60
+FUZZ_DIR    := build/fuzz
+FUZZ_FLAGS  := -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+FUZZ_OBJS   := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%, \
+               $(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(filter-out $(SAN_FLAGS) $(OPT),$(CFLAGS)) \
+	    $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/libspookyd.a: $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h \
+		$(FUZZ_DIR)/libspookyd.a
+	$(FUZZ_CC) $(CPPFLAGS) -Isrc $(filter-out $(SAN_FLAGS) $(OPT),$(CFLAGS)) \
+	    $(FUZZ_FLAGS) -o $@ $< $(FUZZ_DIR)/libspookyd.a $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
+
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(FUZZ_OBJS:.o=.d) \
+    $(FUZZ_BINS:=.d)

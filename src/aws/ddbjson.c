@@ -133,9 +133,11 @@ ddbjson_number_ok(const char *n)
             exp_neg = *p++ == '-';
         if (*p < '0' || *p > '9')
             return 0;
-        /* The length cap keeps exp far from overflowing a long. */
+        /* The length cap still allows ~200 exponent digits: saturate,
+         * as any exponent past 10^6 is out of range anyway. */
         for (; *p >= '0' && *p <= '9'; p++)
-            exp = exp * 10 + (*p - '0');
+            if (exp < 1000000)
+                exp = exp * 10 + (*p - '0');
     }
     if (*p != '\0')
         return 0;

@@ -502,7 +502,9 @@ http_store_header(struct buf *b, const char *line, size_t len)
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
                        line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
-    if (len == 0)
+    /* RFC 9110 forbids NUL in a field; one would split the stored
+     * "name\0value\0" pairs out of step, so such a line is dropped. */
+    if (len == 0 || memchr(line, '\0', len) != NULL)
         return;
     if (line[0] == ' ' || line[0] == '\t') {
         if (b->len == 0)
