@@ -440,15 +440,17 @@ openai_classify(const struct openai_attempt *a, struct openai_verdict *v)
     }
     openai_parse_error(a->body, a->body_len, &e);
     v->rc = ERR_FAIL;
-    if (strcmp(e.code, "moderation_blocked") == 0 ||
+    /* A 401's message may repeat part of the key: decide it by status
+     * before any code could quote the message. */
+    if (a->status != 401 && (strcmp(e.code, "moderation_blocked") == 0 ||
         strcmp(e.code, "content_policy_violation") == 0 ||
-        strcmp(e.type, "image_generation_user_error") == 0) {
+        strcmp(e.type, "image_generation_user_error") == 0)) {
         v->refused = 1;
         openai_reason(v->error, e.code[0] ? e.code : e.type, e.message);
         return;
     }
-    if (strcmp(e.code, "insufficient_quota") == 0 ||
-        strcmp(e.type, "insufficient_quota") == 0) {
+    if (a->status != 401 && (strcmp(e.code, "insufficient_quota") == 0 ||
+                             strcmp(e.type, "insufficient_quota") == 0)) {
         v->quota_exhausted = 1;
         openai_reason(v->error, "insufficient_quota", e.message);
         return;
