@@ -105,7 +105,8 @@ on_generated(struct generate *g, void *arg)
     }
     o->posting++; /* held until every post has started */
     for (size_t i = 0; i < n; i++) {
-        if (out[i].status != JOB_UPLOADED)
+        /* posting: a crashed run's post may be taken over */
+        if (out[i].status != JOB_UPLOADED && out[i].status != JOB_POSTING)
             continue;
         o->posting++;
         if (tweet_job(o->tweet, out[i].job_id, generate_timestamp(g)) != 0)

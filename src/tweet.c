@@ -54,6 +54,7 @@ struct post {
     char media_id[X_ID_LEN];
     char tweet_id[X_ID_LEN];
     enum job_status final;
+    int taking_over; /* the claim is a take-over of a dead run's post */
 };
 
 struct tweet {
@@ -323,7 +324,11 @@ on_image(const struct s3_get_result *res, void *arg)
 
     p->s3 = NULL;
     if (res->rc != 0) {
-        if (res->rc == ERR_FAIL && res->status != 404)
+        /* A refusal (403, 400) stays a refusal; a 404, or a 2xx whose
+         * body was unusable (larger than the limit), may be a bad read
+         * of a good object: another attempt, counted. */
+        if (res->rc == ERR_FAIL && res->status != 404 &&
+            (res->status < 200 || res->status > 299))
             record_failed(p, res->err);
         else
             release(p, res->err, 1);
@@ -334,8 +339,10 @@ on_image(const struct s3_get_result *res, void *arg)
     if (p->job.sha256 != NULL &&
         (sigv4_sha256_hex(p->image, p->image_len, hex) != 0 ||
          strcmp(hex, p->job.sha256) != 0)) {
-        record_failed(p, "the image in S3 does not match the sha256 the "
-                         "generate step recorded");
+        /* The item records what was stored: these bytes were damaged on
+         * the way, or the object replaced; max_attempts tells which. */
+        release(p, "the image read from S3 does not match the sha256 the "
+                   "generate step recorded", 1);
         return;
     }
     send_to_x(p);
@@ -392,6 +399,8 @@ make_texts(struct post *p, char err[ERR_LEN])
     return 0;
 }
 
+static void read_current(struct post *p);
+
 static void
 on_claimed(const struct ddb_result *res, void *arg)
 {
@@ -399,6 +408,10 @@ on_claimed(const struct ddb_result *res, void *arg)
     char err[ERR_LEN];
 
     p->ddb = NULL;
+    if (res->rc == DDB_CONDITION_FAILED && !p->taking_over) {
+        read_current(p);
+        return;
+    }
     if (res->rc == DDB_CONDITION_FAILED) {
         log_debug(&p->log, "job not ready to post or taken by another run");
         post_end(p, JOB_UNKNOWN, "not claimable");
@@ -422,8 +435,14 @@ on_claimed(const struct ddb_result *res, void *arg)
     wait_turn(p);
 }
 
-static void
-claim(struct post *p)
+#define CLAIM_SET                                                            \
+    "SET #status = :posting, #lease_owner = :me, #lease_expires = :exp, "   \
+    "#updated_at = :now, "                                                   \
+    "#post_attempts = if_not_exists(#post_attempts, :zero) + :one"
+
+/* Values of CLAIM_SET: a lease covering the post_spacing wait too. */
+static json_t *
+claim_values(struct post *p)
 {
     struct tweet *t = p->t;
     json_t *v = lease_values();
@@ -431,14 +450,90 @@ claim(struct post *p)
 
     if (t->next_post_at > now)
         wait = (t->next_post_at - now) / 1000;
-    ddbjson_set_s(v, ":up", "uploaded");
     ddbjson_set_s(v, ":posting", "posting");
     ddbjson_set_i64(v, ":exp", now_s() + POST_LEASE_S + (int64_t)wait);
     ddbjson_set_i64(v, ":zero", 0);
     ddbjson_set_i64(v, ":one", 1);
-    update(p, "SET #status = :posting, #lease_owner = :me, "
-              "#lease_expires = :exp, #updated_at = :now, "
-              "#post_attempts = if_not_exists(#post_attempts, :zero) + :one",
+    return v;
+}
+
+/* Take the post a dead run of this host left in `posting`, exactly as it
+ * left it, so two runs cannot both take it.  The dead run may have
+ * posted: X then answers "duplicate", which records the job posted. */
+static void
+take_over(struct post *p, const struct job *old)
+{
+    json_t *v = claim_values(p);
+
+    log_notice(&p->log, "taking over the post of a run that is gone (%s)",
+               old->lease_owner ? old->lease_owner : "?");
+    p->taking_over = 1;
+    ddbjson_set_i64(v, ":oldexp", old->lease_expires);
+    if (old->lease_owner != NULL)
+        ddbjson_set_s(v, ":old", old->lease_owner);
+    update(p, CLAIM_SET,
+           old->lease_owner != NULL
+               ? "#status = :posting AND #lease_owner = :old AND "
+                 "#lease_expires = :oldexp"
+               : "#status = :posting AND attribute_not_exists(#lease_owner) "
+                 "AND #lease_expires = :oldexp",
+           v, on_claimed);
+}
+
+static void
+on_current(const struct ddb_result *res, void *arg)
+{
+    struct post *p = arg;
+    struct job cur = {0};
+    char err[ERR_LEN];
+
+    p->ddb = NULL;
+    if (res->rc != 0 || res->item == NULL) {
+        post_end(p, JOB_UNKNOWN, res->rc ? res->err : "item vanished");
+        return;
+    }
+    if (job_from_item(res->item, &cur, err) != 0) {
+        post_end(p, JOB_UNKNOWN, err);
+        return;
+    }
+    if (cur.status == JOB_POSTING && job_lease_stale(&cur, now_s())) {
+        take_over(p, &cur);
+    } else {
+        log_debug(&p->log, "job is %s: not ours to post",
+                  job_status_name(cur.status));
+        post_end(p, cur.status, cur.status == JOB_POSTING
+                                    ? "in progress in another run"
+                                    : "not claimable");
+    }
+    job_cleanup(&cur);
+}
+
+/* The claim found the job neither uploaded nor past its posting lease:
+ * read who has it.  A run that crashed mid-post holds a lease for
+ * POST_LEASE_S; when it ran on this host and is gone, take it over now
+ * (job_lease_stale(), the generate step's rule) rather than wait. */
+static void
+read_current(struct post *p)
+{
+    struct ddb_get req = {0};
+    char err[ERR_LEN];
+
+    req.table = p->ctx->cfg->aws.table;
+    req.key = p->key;
+    req.consistent = 1;
+    req.log = &p->log;
+    p->ddb = ddb_get_item(p->ctx->aws, &req, on_current, p, err);
+    if (p->ddb == NULL)
+        post_end(p, JOB_UNKNOWN, err);
+}
+
+static void
+claim(struct post *p)
+{
+    json_t *v = claim_values(p);
+
+    ddbjson_set_s(v, ":up", "uploaded");
+    update(p, CLAIM_SET,
            "#status = :up OR (#status = :posting AND #lease_expires < :now)",
            v, on_claimed);
 }
@@ -536,9 +631,18 @@ poll_status(struct tweet *t, int which, const char *status, ddb_done_cb cb)
     q.index = JOBS_STATUS_INDEX;
     q.key_condition = "#status = :st";
     if (which != Q_UPLOADED) {
-        /* Only jobs whose lease ran out: someone else may hold the rest. */
+        /* Jobs whose lease ran out, and those leased by this host, whose
+         * owner may be gone (a crash; the claim checks): a lease of
+         * another host is left to run out. */
+        const char *owner = job_lease_owner();
+        char host[300];
+
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(owner, "/") + 1,
+                 owner);
         ddbjson_set_i64(v, ":now", now_s());
-        q.filter = "#lease_expires < :now";
+        ddbjson_set_s(v, ":host", host);
+        q.filter = "#lease_expires < :now OR "
+                   "begins_with(#lease_owner, :host)";
     }
     q.names = job_names(q.key_condition, q.filter);
     q.values = v;
