@@ -621,11 +621,12 @@ static void
 poll_status(struct tweet *t, int which, const char *status, ddb_done_cb cb)
 {
     struct ddb_query q = {0};
-    json_t *v = json_object();
+    json_t *v;
     char err[ERR_LEN];
 
     if (t->query[which] != NULL)
         return; /* the last poll of this kind has not answered yet */
+    v = json_object();
     ddbjson_set_s(v, ":st", status);
     q.table = t->ctx->cfg->aws.table;
     q.index = JOBS_STATUS_INDEX;
