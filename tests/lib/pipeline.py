@@ -11,7 +11,7 @@ Usage
       s.aws.dynamodb.set_faults([...])      # the base stand-in faults
       s.x.set_after_faults([{"match": {"path_prefix": "/2/tweets"},
                              "action": "lose"}])  # posted, reply lost
-      r = s.once(date)              # r.rc, r.out, r.err, r.maxrss_kb
+      r = s.once(date)              # r.rc, r.out, r.err
       s.check_posted_once(date)     # one tweet per job, media = S3 object
 
 After-faults (set_after_faults on every stand-in of the stack) complement
@@ -158,13 +158,8 @@ class _Patched(servers.AwsServers):
 # -- running spookyd -------------------------------------------------------
 
 class Result:
-    def __init__(self, rc, out, err, maxrss_kb):
+    def __init__(self, rc, out, err):
         self.rc, self.out, self.err = rc, out, err
-        self.maxrss_kb = maxrss_kb
-
-    def lines(self):
-        return dict(l.split(" ", 1) for l in self.out.splitlines()
-                    if " " in l)
 
     def __repr__(self):
         return "rc=%s\nstdout:\n%s\nstderr:\n%s" % (self.rc, self.out,
@@ -180,9 +175,10 @@ def sane_exit(r):
 
 
 def run_spookyd(argv, env, tmp, timeout, kill_after=None):
-    """Run spookyd argv to its end; Result with the peak RSS from
-    wait4().  kill_after: seconds after which SIGKILL is sent (the crash
-    test); timeout is a safety net only."""
+    """Run spookyd argv to its end; a Result.  kill_after: seconds after
+    which SIGKILL is sent (the crash test); timeout is a safety net only.
+    (No peak RSS here: a child's ru_maxrss counts the forking Python's
+    memory; memory is measured in the daemon, see check_memory().)"""
     tag = secrets.token_hex(4)
     out_path = os.path.join(tmp, "out-%s" % tag)
     err_path = os.path.join(tmp, "err-%s" % tag)
@@ -191,10 +187,7 @@ def run_spookyd(argv, env, tmp, timeout, kill_after=None):
     t0 = time.monotonic()
     deadline = t0 + timeout * SLOW
     killed = False
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid == p.pid:
-            break
+    while p.poll() is None:
         now = time.monotonic()
         if not killed and (now > deadline or
                            (kill_after is not None and
@@ -202,7 +195,6 @@ def run_spookyd(argv, env, tmp, timeout, kill_after=None):
             os.kill(p.pid, signal.SIGKILL)
             killed = True
         time.sleep(0.01)
-    p.returncode = os.waitstatus_to_exitcode(status)
     with open(out_path, errors="backslashreplace") as f:
         out = f.read()
     with open(err_path, errors="backslashreplace") as f:
@@ -212,7 +204,7 @@ def run_spookyd(argv, env, tmp, timeout, kill_after=None):
     if killed and kill_after is None:
         raise AssertionError("spookyd ran past the %ss safety net:\n%s"
                              % (timeout * SLOW, err[-4000:]))
-    return Result(p.returncode, out, err, ru.ru_maxrss)
+    return Result(p.returncode, out, err)
 
 
 def vm_hwm_kb(pid):
@@ -253,9 +245,6 @@ class NotifyLog:
     def snapshot(self):
         with self._lock:
             return list(self.messages)
-
-    def count(self, pred):
-        return sum(1 for _, m in self.snapshot() if pred(m))
 
     def wait_for(self, pred, timeout=10.0, what="message", after=0):
         """The first message after index `after` with pred true; returns
@@ -533,10 +522,6 @@ class Stack:
                             "--once", "--date", date], env or self.env,
                            self.tmp, timeout, kill_after)
 
-    def run(self, *args, conf=None, env=None, timeout=60):
-        return run_spookyd(["-c", conf or self.conf, "--log=stderr"] +
-                           list(args), env or self.env, self.tmp, timeout)
-
     def items(self, table=servers.JOBS_TABLE, prefix=None):
         ddb = self.aws.client("dynamodb", backend=True)
         out, start = {}, None
@@ -578,11 +563,7 @@ class Stack:
         """Generation requests the OpenAI stand-in served for date's
         prompts (billed: only the 200s)."""
         doy = datetime.date.fromisoformat(date).timetuple().tm_yday
-        names = day_names(doy, self.days)
-        return [c for c in self.ai.calls()
-                if c["prompt"] and any(c["prompt"].endswith(" %s Day." % n)
-                                       for n in names)
-                and (not billed or c["status"] == 200)]
+        return self.openai_calls_named(day_names(doy, self.days), billed)
 
     def openai_calls_named(self, names, billed=True):
         """Generation requests for the national days `names`."""
@@ -664,12 +645,10 @@ TERMINAL = ("posted", "failed")
 
 
 class Row:
-    """One line of the report table."""
-    rows = []
+    """One line of the report table, printed at once."""
 
     def __init__(self, upstream, fault, outcome):
         self.text = "%-8s | %-44s | %s" % (upstream, fault, outcome)
-        Row.rows.append(self)
         print("    " + self.text, flush=True)
 
 
@@ -723,12 +702,6 @@ def scenario(s, upstream, fault, arm, expect="posted", runs=1,
     s.check_objects_referenced()
     Row(upstream, fault, outcome)
     return results
-
-
-def print_rows():
-    print("  -- faults: upstream | fault | outcome")
-    for r in Row.rows:
-        print("  " + r.text)
 
 
 # -- scenarios in the running daemon ---------------------------------------

@@ -21,6 +21,13 @@ def rule(action, times=1, **kw):
     return dict({"match": dict(PATH, times=times), "action": action}, **kw)
 
 
+def billed(s, n):
+    """extra_check: n images were made (and billed) for the job."""
+    def check_billed(date, results):
+        check(len(s.openai_calls(date)) == n, s.openai_calls(date))
+    return check_billed
+
+
 def test_openai_faults(tmp):
     with Stack(tmp, openai_timeout="2s") as s:
         ai = s.ai
@@ -30,7 +37,8 @@ def test_openai_faults(tmp):
 
         scenario(s, "openai", "503 x2 (within the retry budget)",
                  faults(rule("status", 2, status=503, body=ERROR_JSON,
-                             content_type="application/json")))
+                             content_type="application/json")),
+                 extra_check=billed(s, 1))
         scenario(s, "openai", "500 x10 (past the retry budget)",
                  faults(rule("status", 10, status=500, body=ERROR_JSON,
                              content_type="application/json")), runs=2)
@@ -55,6 +63,10 @@ def test_openai_faults(tmp):
                  faults(rule("stall")))
         scenario(s, "openai", "stall past the 2 s timeout, twice",
                  faults(rule("stall", 2)), runs=2)
+        # Made and billed, answer lost: asked again (one more image).
+        scenario(s, "openai", "image made, reply lost (reset)",
+                 lambda: ai.set_after_faults([rule("lose")]),
+                 extra_check=billed(s, 2))
         scenario(s, "openai", "truncated body",
                  faults(rule("truncate", after_bytes=1000, size=60000)))
         scenario(s, "openai", "malformed JSON in a 500",
