@@ -116,6 +116,14 @@ demo:
 	$(MAKE) $(BIN)
 	BUILD=$(BUILD) /usr/bin/python3 tests/demo.py
 
+# The long variants of the fault and crash tests: 20 kill -9 seeds
+# (PROOF_SEEDS=n for more) and the stalls that wait out the fixed 30-60 s
+# timeouts of AWS and X.
+proof: $(BIN) $(TOOL_BINS)
+	@fail=0; for t in faults crash secrets_hygiene; do \
+	    PROOF=1 BUILD=$(BUILD) VALGRIND=$(VALGRIND) SANITIZE=$(SANITIZE) \
+	    TESTS=proc/test_$$t tests/run || fail=1; done; exit $$fail
+
 # XXX: the benchmark (footprint, CPU per image, peak memory, the Python
 # flow side by side) is not written yet; this target says so and fails.
 bench:

@@ -384,7 +384,11 @@ on_image(const struct s3_get_result *res, void *arg)
 
     p->s3 = NULL;
     if (res->rc != 0) {
-        if (res->rc == ERR_FAIL && res->status != 404)
+        /* A refusal (403, 400) stays a refusal; a 404, or a 2xx whose
+         * body was unusable (larger than the limit), may be a bad read
+         * of a good object: another attempt, counted. */
+        if (res->rc == ERR_FAIL && res->status != 404 &&
+            (res->status < 200 || res->status > 299))
             record_failed(p, res->err);
         else
             release(p, res->err, 1);
@@ -395,8 +399,10 @@ on_image(const struct s3_get_result *res, void *arg)
     if (p->job.sha256 != NULL &&
         (sigv4_sha256_hex(p->image, p->image_len, hex) != 0 ||
          strcmp(hex, p->job.sha256) != 0)) {
-        record_failed(p, "the image in S3 does not match the sha256 the "
-                         "generate step recorded");
+        /* The item records what was stored: these bytes were damaged on
+         * the way, or the object replaced; max_attempts tells which. */
+        release(p, "the image read from S3 does not match the sha256 the "
+                   "generate step recorded", 1);
         return;
     }
     p->stage = STAGE_UPLOAD;
@@ -621,11 +627,12 @@ static void
 poll_status(struct tweet *t, int which, const char *status, ddb_done_cb cb)
 {
     struct ddb_query q = {0};
-    json_t *v = json_object();
+    json_t *v;
     char err[ERR_LEN];
 
     if (t->query[which] != NULL)
         return; /* the last poll of this kind has not answered yet */
+    v = json_object();
     ddbjson_set_s(v, ":st", status);
     q.table = t->ctx->cfg->aws.table;
     q.index = JOBS_STATUS_INDEX;

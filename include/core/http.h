@@ -102,6 +102,14 @@ void http_req_set_timeouts(struct http_req *req, long connect_ms,
 void http_req_set_low_speed(struct http_req *req, long bytes_per_s,
                             long secs);
 
+/* Send each attempt on a new connection, closed after it.  libcurl sends
+ * a request again, unasked, when a reused connection dies before any
+ * byte of the answer, although the server may have acted on it: a
+ * request that must not arrive twice (a post, or one signed with a
+ * single-use OAuth nonce, which a replay turns into a 401) leaves that
+ * decision to its caller this way.  Only while idle. */
+void http_req_set_fresh_connect(struct http_req *req);
+
 /* Largest response body accepted; 0 restores HTTP_MAX_RESPONSE.  A larger
  * one aborts the transfer as soon as it is known (from Content-Length or
  * while streaming), without buffering the rest, with curl_code

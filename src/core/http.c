@@ -67,6 +67,7 @@ struct http_req {
     int has_body;
     long connect_ms, total_ms, low_speed_bytes, low_speed_secs;
     size_t max_response;
+    long fresh_connect; /* 1: no reused connection, none kept */
 
     enum http_state state;
     struct http *engine; /* while busy */
@@ -452,6 +453,14 @@ http_req_set_low_speed(struct http_req *req, long bytes_per_s, long secs)
 }
 
 void
+http_req_set_fresh_connect(struct http_req *req)
+{
+    if (req == NULL || req->state != HTTP_IDLE)
+        return;
+    req->fresh_connect = 1;
+}
+
+void
 http_req_set_max_response(struct http_req *req, size_t max_bytes)
 {
     if (req == NULL || req->state != HTTP_IDLE)
@@ -603,6 +612,10 @@ http_easy_limits(struct http_req *req)
      * byte arrives; http_write_cb() catches bodies of unknown length. */
     bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)req->max_response) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, req->fresh_connect) !=
+           CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, req->fresh_connect) !=
+           CURLE_OK;
     return bad;
 }
 

@@ -698,6 +698,8 @@ x_attempt(struct x_op *op, char err[ERR_LEN])
                                        : "Content-Type: application/json") != 0;
     http_req_set_body(req, upload ? op->upload_body : op->json_body,
                       upload ? op->upload_len : strlen(op->json_body));
+    /* A nonce is good once: libcurl must not resend this on its own. */
+    http_req_set_fresh_connect(req);
     http_req_set_timeouts(req, 0,
                           upload ? x->upload_timeout_ms : x->timeout_ms);
     if (upload)
