@@ -119,7 +119,7 @@ demo:
 # Footprint, wake-ups, CPU per image, peak memory and wall time of the
 # -O2 daemon on the local stand-ins, next to the old app's flow in Python
 # (tests/bench/reference_flow.py); a table on stdout and
-# tests/bench/results-<date>.md.  About 4 minutes; goals are reported only.
+# tests/bench/results-<date>.md.  About 3 minutes; goals are reported only.
 bench:
 	tests/setup-deps
 	$(MAKE) SANITIZE= BUILD=build/default OPT="-O2 -g" build/default/spookyd
