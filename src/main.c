@@ -4,6 +4,7 @@
  * (Type=notify), and the shell gets the same foreground process.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,12 @@ main(int argc, char **argv)
     struct calendar *cal;
     int rc;
 
+    /* glibc raises its mmap threshold to the largest block freed (up to
+     * 32 MiB); image-sized buffers then come from the heap, where a freed
+     * one stays resident beside a live one and a cycle's peak grows by
+     * several MiB.  A fixed threshold gives each one its own mapping,
+     * returned to the kernel when freed. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     if ((rc = parse_options(argc, argv, &o)) != 0)
         return rc;
     if (o.action == ACT_HELP) {

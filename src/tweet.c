@@ -301,8 +301,6 @@ on_x(const struct x_result *res, void *arg)
     case X_DONE:
         if (p->stage == STAGE_UPLOAD) {
             snprintf(p->media_id, sizeof(p->media_id), "%s", res->media_id);
-            free(p->image); /* X has it now */
-            p->image = NULL;
             p->stage = *p->alt ? STAGE_METADATA : STAGE_TWEET;
             x_stage_when_allowed(p);
         } else if (p->stage == STAGE_METADATA) {
@@ -351,6 +349,8 @@ on_x(const struct x_result *res, void *arg)
     }
 }
 
+static void fetch_image(struct post *p);
+
 static void
 x_stage(struct post *p)
 {
@@ -359,9 +359,18 @@ x_stage(struct post *p)
 
     switch (p->stage) {
     case STAGE_UPLOAD:
+        if (p->image == NULL) {
+            fetch_image(p); /* freed by an attempt that had to wait */
+            return;
+        }
         p->xop = x_media_upload(p->ctx->x, p->image, p->image_len,
                                 p->job.content_type, p->job_id, on_x, p,
                                 err);
+        /* The request body is a copy: keeping ours as well would double
+         * the memory of each upload in flight.  An upload that has to
+         * wait for a rate limit reads the image from S3 again. */
+        free(p->image);
+        p->image = NULL;
         break;
     case STAGE_METADATA:
         p->xop = x_media_metadata(p->ctx->x, p->media_id, p->alt,

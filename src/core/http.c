@@ -730,9 +730,11 @@ http_finish(struct http_req *req, CURLcode code)
     if (curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status) ==
         CURLE_OK)
         req->resp.status = status;
+    /* Rounded up: log lines leave out a DURATION_MS of 0 as unset, and a
+     * request answered within a millisecond still took time. */
     if (curl_easy_getinfo(req->easy, CURLINFO_TOTAL_TIME_T, &us) ==
         CURLE_OK)
-        req->resp.duration_ms = (long)(us / 1000);
+        req->resp.duration_ms = (long)((us + 999) / 1000);
     http_set_error(req, code);
     http_cancel(req); /* detach from curl: the request is idle again */
     http_notify(req);

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import openai_standin  # noqa: E402
@@ -173,6 +174,29 @@ def test_rate_limit_waits_and_posts_once(tmp):
         # Waiting out the limit is not an attempt.
         check(all(v["post_attempts"]["N"] == "1" for v in its.values()),
               its)
+
+
+def test_upload_rate_limit_reads_the_image_again(tmp):
+    # The image is freed once X's upload body holds it, so an upload that
+    # must wait reads it from S3 again, and still posts exactly once.
+    with stack(tmp) as (aws, ai, x, conf, env):
+        x.script([{"kind": "rate_limit", "path": "/2/media/upload",
+                   "reset_in_s": 2}])
+        rc, out, err = once(conf, env)
+        check(rc == 0, out + err)
+        check("X rate limit: posting again in" in err, err)
+        # (before check_posted_once(), which reads the images too)
+        gets = [urllib.parse.unquote(r["path"].split("?")[0])
+                for r in aws.s3.log() if r["method"] == "GET"]
+        its = check_posted_once(aws, x)
+        for job in JOB_IDS:
+            key = its[job]["s3_key"]["S"]
+            check(1 <= sum(g.endswith("/" + key) for g in gets) <= 2,
+                  (job, gets))
+        refused = [r for r in x.log() if r["path"] == "/2/media/upload" and
+                   r.get("status") == 429]
+        check(len(refused) == 1, x.log())
+        check(len(gets) == len(JOB_IDS) + 1, (gets, err))
 
 
 def test_duplicate_content_means_posted(tmp):

@@ -63,6 +63,32 @@ test_reserve_keeps_a_c_string(void **state)
     buf_cleanup(&b);
 }
 
+/* A large reservation is exact; byte-wise appends still double. */
+static void
+test_reserve_exact_appends_double(void **state)
+{
+    struct buf b;
+    size_t changes = 0, last = 0;
+
+    (void)state;
+    buf_init(&b);
+    buf_reserve(&b, 3000000);
+    assert_int_equal(b.cap, 3000001);
+    buf_append(&b, "x", 1);
+    assert_int_equal(b.cap, 3000001);
+    buf_cleanup(&b);
+    for (int i = 0; i < 100000; i++) {
+        buf_appendc(&b, 'x');
+        if (b.cap != last) {
+            changes++;
+            last = b.cap;
+        }
+    }
+    assert_int_equal(b.len, 100000);
+    assert_true(changes <= 12); /* 64, 128, ... 131072 */
+    buf_cleanup(&b);
+}
+
 static void
 test_mem_printf(void **state)
 {
@@ -86,6 +112,7 @@ main(void)
         cmocka_unit_test(test_append_grows_and_terminates),
         cmocka_unit_test(test_steal_and_binary),
         cmocka_unit_test(test_reserve_keeps_a_c_string),
+        cmocka_unit_test(test_reserve_exact_appends_double),
         cmocka_unit_test(test_mem_printf),
     };
 

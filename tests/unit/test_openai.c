@@ -584,6 +584,35 @@ test_b64_errors(void **state)
     }
 }
 
+/* A bad byte is reported at its offset whichever block of the scan it
+ * falls in, at either edge of a block or deep into a long text. */
+static void
+test_b64_bad_offsets(void **state)
+{
+    enum { LEN = 10000 }; /* a multiple of 4: no length error first */
+    const size_t at[] = {0, 1, 255, 256, 257, 511, 512, 4095, 4096, 9998};
+    const char bad[] = {'=', '-', ' ', '\n', '\x80', '\xff'};
+    char *enc = malloc(LEN + 1), err[ERR_LEN], want[ERR_LEN];
+    unsigned char *out = malloc(LEN);
+    size_t n;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        for (size_t j = 0; j < sizeof(bad); j++) {
+            memset(enc, 'Q', LEN);
+            enc[LEN] = '\0';
+            enc[at[i]] = bad[j];
+            assert_int_equal(openai_b64_decode(out, enc, LEN, &n, err),
+                             ERR_FAIL);
+            snprintf(want, sizeof(want),
+                     "invalid base64 character at offset %zu", at[i]);
+            assert_string_equal(err, want);
+        }
+    }
+    free(enc);
+    free(out);
+}
+
 /* Random bytes through OpenSSL's encoder and back through ours, in a
  * separate buffer and in place, across the chunk boundaries. */
 static void
@@ -882,6 +911,7 @@ main(void)
         cmocka_unit_test(test_classify_transport),
         cmocka_unit_test(test_b64_vectors),
         cmocka_unit_test(test_b64_errors),
+        cmocka_unit_test(test_b64_bad_offsets),
         cmocka_unit_test(test_b64_roundtrip),
         cmocka_unit_test(test_take_good),
         cmocka_unit_test(test_take_missing),
