@@ -647,11 +647,19 @@ poll_status(struct tweet *t, int which, const char *status, ddb_done_cb cb)
     q.index = JOBS_STATUS_INDEX;
     q.key_condition = "#status = :st";
     if (which == Q_GENERATING) {
-        /* Only jobs whose lease ran out: someone else may hold the rest.
-         * Posting jobs are all looked at: the claim checks the lease and
-         * whether its holder died on this host. */
+        /* Jobs whose lease ran out, and those leased by this host, whose
+         * holder may be gone (a crash: the generate step's claim checks);
+         * a live lease of another host is left to run out.  Posting jobs
+         * are all looked at: their claim does the same check. */
+        const char *owner = job_lease_owner();
+        char host[300];
+
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(owner, "/") + 1,
+                 owner);
         ddbjson_set_i64(v, ":now", now_s());
-        q.filter = "#lease_expires < :now";
+        ddbjson_set_s(v, ":host", host);
+        q.filter = "#lease_expires < :now OR "
+                   "begins_with(#lease_owner, :host)";
     }
     q.names = job_names(q.key_condition, q.filter);
     q.values = v;
